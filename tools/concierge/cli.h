@@ -1,0 +1,40 @@
+// Shared plumbing of the `concierge` program: exit codes, error reporting,
+// file I/O, and the registration hooks of each subcommand family.
+//
+// Exit codes (every subcommand): 0 success / authentic, 1 rejected (a trust
+// outcome), 2 malformed input or usage. Errors are one line on stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+
+#include "concierge/core/bytes.h"
+#include "concierge/core/result.h"
+
+namespace concierge::cli {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitRejected = 1;
+inline constexpr int kExitMalformed = 2;
+
+// Where a subcommand's callback leaves the process exit code.
+struct Context {
+  int exit_code = kExitOk;
+};
+
+// Prints "concierge: <what>: <error>" on one line and returns kExitMalformed.
+int report(const std::string& what, const Error& error);
+// Prints "concierge: rejected: <reason>" and returns kExitRejected.
+int report_rejected(const std::string& reason);
+
+Result<Bytes> read_file(const std::string& path);
+Result<void> write_file(const std::string& path, ByteView data);
+Result<void> write_text(const std::string& path, const std::string& text);
+
+// Subcommand families, one file each.
+void register_eventlog(CLI::App& app, Context& ctx);
+void register_ima(CLI::App& app, Context& ctx);
+void register_boot(CLI::App& app, Context& ctx);
+
+}  // namespace concierge::cli

@@ -1,0 +1,34 @@
+// concierge: remote attestation and secret release for confidential computing.
+#include <cstdio>
+#include <exception>
+
+#include "cli.h"
+
+int main(int argc, char** argv) {
+  using namespace concierge::cli;
+  CLI::App app{"concierge: from a root of trust to actual trust"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "concierge 0.1.0");
+  Context ctx;
+  register_eventlog(app, ctx);
+  register_ima(app, ctx);
+  register_boot(app, ctx);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "concierge: usage: %s (see --help)\n", e.what());
+    return kExitMalformed;
+  } catch (const std::exception& e) {
+    // No exception is meant to get here; if one does, it is still a one-line
+    // error with the malformed-input exit code rather than a crash.
+    std::fprintf(stderr, "concierge: error: %s\n", e.what());
+    return kExitMalformed;
+  }
+  return ctx.exit_code;
+}

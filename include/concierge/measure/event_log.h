@@ -63,6 +63,9 @@ struct SpecIdEvent {
   std::uint8_t uintn_size = 0;
   std::vector<AlgorithmSize> algorithms;
   Bytes vendor_info;
+  // The header's eventSize stopped before vendorInfo, which followed the
+  // record instead (as tpm2-tools lays it out); accepted, flagged here.
+  bool vendor_info_outside_event = false;
 };
 
 enum class LogFormat { kLegacySha1, kCryptoAgile };

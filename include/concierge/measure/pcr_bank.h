@@ -36,6 +36,7 @@ class PcrBank {
   ByteView value(unsigned pcr) const;
   // Whether the PCR was extended at least once.
   bool touched(unsigned pcr) const { return (touched_ >> pcr) & 1u; }
+  bool any_touched() const { return touched_ != 0; }
 
  private:
   HashAlg alg_;

@@ -105,13 +105,24 @@ Bytes stage_event_data(const BootStage& stage) {
       data.insert(data.end(), path.begin(), path.end());
       return data;
     }
-    case event_type::kSeparator:
+    case event_type::kEfiPlatformFirmwareBlob2: {
+      // UEFI_PLATFORM_FIRMWARE_BLOB2 (PFP 10.4.2): description, base, length.
+      std::string desc = stage.name.substr(0, 255);
+      Bytes data;
+      data.push_back(static_cast<std::uint8_t>(desc.size()));
+      data.insert(data.end(), desc.begin(), desc.end());
+      put_u64(data, 0);                     // BlobBase
+      put_u64(data, stage.content.size());  // BlobLength
+      return data;
+    }
     case event_type::kIpl:
-    case event_type::kEfiAction:
-    case event_type::kAction:
+      // GRUB measures a loaded file with its path as the event data.
+      if (!stage.path.empty()) return Bytes(stage.path.begin(), stage.path.end());
       return stage.content;
     default:
-      return Bytes(stage.name.begin(), stage.name.end());
+      // Separators, actions, versions, tags: the measured bytes themselves,
+      // so the digest is the hash of the event data.
+      return stage.content;
   }
 }
 

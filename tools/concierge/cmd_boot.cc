@@ -65,8 +65,9 @@ int boot(const BootOptions& o) {
               manifest->name.c_str(), record->stages.size(), o.log.c_str());
   for (const auto& s : record->stages) {
     const auto& first = s.digests.front();
-    std::printf("  %-14s measured by %-14s into PCR %2u  %s %.16s...\n", s.name.c_str(),
-                s.measured_by.c_str(), s.pcr,
+    std::string by = s.measured_by == s.name ? "itself" : s.measured_by;
+    std::printf("  %-18s measured by %-18s into PCR %2u  %s %.16s...\n", s.name.c_str(),
+                by.c_str(), s.pcr,
                 std::string(hash_name(*hash_from_tcg_id(first.alg_id))).c_str(),
                 hex_encode(first.value).c_str());
   }

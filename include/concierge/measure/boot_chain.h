@@ -96,8 +96,9 @@ struct BootRecord {
 Result<BootRecord> run_boot_chain(const BootManifest& manifest, MeasurementSink& sink);
 
 // The event data recorded for a stage: a UEFI_IMAGE_LOAD_EVENT with a file
-// path for image loads, the text for EV_IPL / actions, 00000000 for
-// separators, otherwise the stage name.
+// path for image loads, a UEFI_PLATFORM_FIRMWARE_BLOB2 for firmware blobs,
+// the path for an EV_IPL stage that has one (as GRUB logs a loaded kernel),
+// otherwise the measured content itself (separators, actions, tags).
 Bytes stage_event_data(const BootStage& stage);
 
 }  // namespace concierge::measure

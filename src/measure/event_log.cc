@@ -36,7 +36,8 @@ Result<void> check_pcr(std::uint32_t pcr, std::size_t offset) {
 
 // TCG_PCClientPCREvent (PFP 10.2.1): the legacy SHA-1 record, also the
 // first record of a crypto-agile log.
-Result<Event> read_legacy_record(ByteReader& r, std::size_t index) {
+Result<Event> read_legacy_record(ByteReader& r, std::size_t index,
+                                 std::vector<EventDigest>& digests) {
   Event e;
   e.index = index;
   e.offset = r.offset();
@@ -45,7 +46,7 @@ Result<Event> read_legacy_record(ByteReader& r, std::size_t index) {
   CONCIERGE_RETURN_IF_ERROR(check_pcr(e.pcr, e.offset));
   CONCIERGE_ASSIGN_OR_RETURN(e.type, probe.u32le("eventType"));
   CONCIERGE_ASSIGN_OR_RETURN(ByteView sha1, probe.bytes(kSha1Size, "digest"));
-  e.digests.push_back(EventDigest{static_cast<std::uint16_t>(HashAlg::kSha1), sha1});
+  digests.push_back(EventDigest{static_cast<std::uint16_t>(HashAlg::kSha1), sha1});
   CONCIERGE_ASSIGN_OR_RETURN(std::uint32_t size, probe.u32le("eventDataSize"));
   CONCIERGE_ASSIGN_OR_RETURN(e.data, probe.bytes(size, "event"));
   r = probe;
@@ -53,7 +54,8 @@ Result<Event> read_legacy_record(ByteReader& r, std::size_t index) {
 }
 
 // TCG_PCR_EVENT2 (PFP 10.2.2).
-Result<Event> read_agile_record(ByteReader& r, std::size_t index, const SpecIdEvent& spec) {
+Result<Event> read_agile_record(ByteReader& r, std::size_t index, const SpecIdEvent& spec,
+                                std::vector<EventDigest>& digests) {
   Event e;
   e.index = index;
   e.offset = r.offset();
@@ -68,7 +70,6 @@ Result<Event> read_agile_record(ByteReader& r, std::size_t index, const SpecIdEv
                    std::to_string(count) + " digests (at most " + std::to_string(kMaxDigests) +
                        ")");
   }
-  e.digests.reserve(count);
   for (std::uint32_t i = 0; i < count; ++i) {
     std::size_t alg_offset = probe.offset();
     CONCIERGE_ASSIGN_OR_RETURN(std::uint16_t alg, probe.u16le("digests.hashAlg"));
@@ -81,7 +82,7 @@ Result<Event> read_agile_record(ByteReader& r, std::size_t index, const SpecIdEv
                      std::string("algorithm ") + buf + " is not in the Spec ID header");
     }
     CONCIERGE_ASSIGN_OR_RETURN(ByteView value, probe.bytes(known->digest_size, "digests.digest"));
-    e.digests.push_back(EventDigest{alg, value});
+    digests.push_back(EventDigest{alg, value});
   }
   CONCIERGE_ASSIGN_OR_RETURN(std::uint32_t size, probe.u32le("eventSize"));
   CONCIERGE_ASSIGN_OR_RETURN(e.data, probe.bytes(size, "event"));
@@ -103,7 +104,16 @@ Result<EventLog> parse(std::shared_ptr<const Bytes> storage) {
   if (bytes.empty()) return fail_at(Errc::kTruncated, "log", 0, "the event log is empty");
   ByteReader r{ByteView(bytes)};
 
-  CONCIERGE_ASSIGN_OR_RETURN(Event first, read_legacy_record(r, 0));
+  // Digests go to one array; each event's range is fixed up at the end,
+  // once the array no longer moves.
+  auto digests = std::make_shared<std::vector<EventDigest>>();
+  std::vector<std::size_t> first_digest;
+  // A typical record is well over 64 bytes; this avoids most regrowth.
+  log.events.reserve(bytes.size() / 64 + 1);
+  first_digest.reserve(bytes.size() / 64 + 2);
+
+  first_digest.push_back(0);
+  CONCIERGE_ASSIGN_OR_RETURN(Event first, read_legacy_record(r, 0, *digests));
   if (is_spec_id_03(first)) {
     log.format = LogFormat::kCryptoAgile;
     auto spec = parse_spec_id_event(first.data, first.offset + 32);
@@ -128,9 +138,10 @@ Result<EventLog> parse(std::shared_ptr<const Bytes> storage) {
       break;
     }
     std::size_t index = log.events.size();
+    first_digest.push_back(digests->size());
     Result<Event> e = log.format == LogFormat::kCryptoAgile
-                          ? read_agile_record(r, index, *log.spec_id)
-                          : read_legacy_record(r, index);
+                          ? read_agile_record(r, index, *log.spec_id, *digests)
+                          : read_legacy_record(r, index, *digests);
     if (!e) {
       Error err = std::move(e).error();
       err.message += " (event " + std::to_string(index) + ")";
@@ -139,6 +150,13 @@ Result<EventLog> parse(std::shared_ptr<const Bytes> storage) {
     log.events.push_back(std::move(*e));
   }
   log.size = bytes.size() - log.padding;
+  first_digest.resize(log.events.size());
+  first_digest.push_back(digests->size());
+  for (std::size_t i = 0; i < log.events.size(); ++i) {
+    log.events[i].digests = std::span<const EventDigest>(digests->data() + first_digest[i],
+                                                         first_digest[i + 1] - first_digest[i]);
+  }
+  log.digest_storage = std::move(digests);
   return log;
 }
 

@@ -22,10 +22,10 @@ Result<void> PcrBank::extend(unsigned pcr, ByteView digest) {
                                             " bytes, got " + std::to_string(digest.size()));
   }
   std::uint8_t* slot = values_.data() + pcr * 64;
-  std::array<std::uint8_t, 64> next{};
+  // The digest context has consumed the old value before the final hash is
+  // written, so the slot can be the output.
   CONCIERGE_RETURN_IF_ERROR(
-      digest2_into(alg_, ByteView(slot, size_), digest, std::span(next.data(), size_)));
-  std::copy_n(next.begin(), size_, slot);
+      digest2_into(alg_, ByteView(slot, size_), digest, std::span(slot, size_)));
   touched_ |= 1u << pcr;
   return {};
 }

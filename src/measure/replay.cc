@@ -1,5 +1,6 @@
 #include "concierge/measure/replay.h"
 
+#include <array>
 #include <cstdio>
 #include <cstring>
 
@@ -56,8 +57,9 @@ std::optional<ByteView> variable_data(ByteView data) {
 }
 
 bool digest_matches(HashAlg alg, ByteView expected, ByteView data) {
-  auto d = digest(alg, data);
-  return d && equal_constant_time(*d, expected);
+  std::array<std::uint8_t, 64> d{};
+  std::span<std::uint8_t> out(d.data(), digest_size(alg));
+  return digest2_into(alg, data, {}, out) && equal_constant_time(out, expected);
 }
 
 std::optional<std::uint8_t> startup_locality(const Event& e) {
@@ -116,6 +118,7 @@ const PcrBank* ReplayResult::bank(HashAlg alg) const {
 
 Result<ReplayResult> replay(const EventLog& log, const ReplayOptions& options) {
   ReplayResult out;
+  out.banks.reserve(log.spec_id ? log.spec_id->algorithms.size() : 1);
   if (log.format == LogFormat::kLegacySha1) {
     out.banks.emplace_back(HashAlg::kSha1);
   } else {

@@ -38,6 +38,7 @@ Result<Bytes> digest(HashAlg alg, ByteView data);
 
 // Writes the digest of the concatenation a || b into out (which must have
 // digest_size(alg) bytes): the PCR extend operation without allocating.
+// `out` may overlap `a` or `b`: both are consumed before `out` is written.
 Result<void> digest2_into(HashAlg alg, ByteView a, ByteView b, std::span<std::uint8_t> out);
 
 // Incremental hashing. Move-only; not thread-safe (one context).

@@ -15,9 +15,10 @@
 // zero-padded); any other trailing bytes, and a record that ends early, are
 // errors naming the byte offset.
 //
-// Ownership: an EventLog owns one immutable copy of the log bytes (shared by
-// copies of the EventLog); Event::data and EventDigest::value view into it and
-// stay valid as long as any copy of the EventLog lives. Thread safety: an
+// Ownership: an EventLog owns one immutable copy of the log bytes and one
+// array of all digests (both shared by copies of the EventLog); Event::data,
+// Event::digests and EventDigest::value view into them and stay valid as long
+// as any copy of the EventLog lives. Thread safety: an
 // EventLog is immutable after parsing and may be read from many threads.
 #pragma once
 
@@ -25,6 +26,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <vector>
 
 #include "concierge/core/bytes.h"
@@ -42,7 +44,7 @@ struct Event {
   std::size_t offset = 0;  // byte offset of the record in the log
   std::uint32_t pcr = 0;
   std::uint32_t type = 0;
-  std::vector<EventDigest> digests;
+  std::span<const EventDigest> digests;  // views into EventLog::digest_storage
   ByteView data;
 
   // The digest for a TCG algorithm ID, or nullptr.
@@ -77,6 +79,8 @@ struct EventLog {
   std::size_t size = 0;                // bytes of records
   std::size_t padding = 0;             // trailing zero bytes after them
   std::shared_ptr<const Bytes> storage;  // the bytes the views point into
+  // Every event's digests, in one allocation; Event::digests view into it.
+  std::shared_ptr<const std::vector<EventDigest>> digest_storage;
 };
 
 // Limits that keep hostile input from costing memory: a record may not claim

@@ -43,7 +43,7 @@ fuzz: deps
 bench: BUILD_TYPE = Release
 bench: BUILD_DIR = build-release
 bench: build
-	@$(BUILD_DIR)/bin/concierge_bench --benchmark_min_time=0.2
+	@./bench/replay_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/cli_vs_tpm2_eventlog.sh $(BUILD_DIR)/bin/concierge
 
 format:

@@ -1,0 +1,70 @@
+// A throwaway PKI for tests: roots, intermediates, leaves and CRLs built with
+// OpenSSL in memory. Keys are EC P-256 unless a key is given (fast; RSA key
+// generation is slow under sanitizers).
+//
+// Failures inside these helpers are test-infrastructure bugs: they record a
+// gtest failure and abort. Not thread-safe (serial numbers come from a counter).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "concierge/core/bytes.h"
+#include "concierge/core/private_key.h"
+#include "concierge/core/x509.h"
+
+namespace concierge::testing {
+
+struct Validity {
+  TimePoint not_before;
+  TimePoint not_after;
+};
+// [now + from, now + to]; e.g. valid_for(-std::chrono::hours(1), std::chrono::hours(24)).
+Validity valid_for(std::chrono::seconds from, std::chrono::seconds to);
+// One hour ago to thirty days from now.
+Validity valid_now();
+
+struct CustomExtension {
+  std::string oid;  // dotted
+  Bytes der_value;  // the extnValue contents (DER of the extension's value)
+  bool critical = false;
+};
+
+struct CertOptions {
+  std::string common_name;
+  Validity validity = valid_now();
+  std::vector<CustomExtension> extensions;
+  // Serial number; a fresh one (unique in the process) when unset.
+  std::optional<std::uint64_t> serial;
+};
+
+// A certificate together with its private key, so it can issue others.
+struct Issued {
+  Certificate cert;
+  PrivateKey key;
+};
+
+// Self-signed CA (basicConstraints CA:TRUE, keyUsage keyCertSign+cRLSign).
+Issued make_root(const CertOptions& options);
+// CA certificate signed by `issuer`.
+Issued make_intermediate(const Issued& issuer, const CertOptions& options);
+// End-entity certificate (CA:FALSE, digitalSignature) signed by `issuer`.
+Issued make_leaf(const Issued& issuer, const CertOptions& options);
+// Same, with a given key (e.g. an RSA key).
+Issued make_root(const CertOptions& options, PrivateKey key);
+Issued make_leaf(const Issued& issuer, const CertOptions& options, PrivateKey key);
+
+// A v2 CRL signed by `issuer` listing the given serials as revoked.
+Crl make_crl(const Issued& issuer, const std::vector<std::uint64_t>& revoked_serials,
+             Validity validity = valid_now());
+
+// The serial of a certificate made here, as a number.
+std::uint64_t serial_of(const Certificate& cert);
+
+// PEM text of a certificate.
+std::string to_pem(const Certificate& cert);
+
+}  // namespace concierge::testing

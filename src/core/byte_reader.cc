@@ -11,9 +11,9 @@ bool ByteReader::rest_is_zero() const {
 }
 
 Unexpected ByteReader::truncated(std::size_t need, std::string_view field) const {
-  return fail_at(Errc::kTruncated, std::string(field), offset(),
-                 "needs " + std::to_string(need) + " bytes, " + std::to_string(remaining()) +
-                     " remain");
+  return fail_at(
+      Errc::kTruncated, std::string(field), offset(),
+      "needs " + std::to_string(need) + " bytes, " + std::to_string(remaining()) + " remain");
 }
 
 Result<ByteView> ByteReader::take(std::size_t n, std::string_view field) {

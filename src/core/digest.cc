@@ -11,11 +11,16 @@ namespace {
 
 const char* ossl_name(HashAlg alg) {
   switch (alg) {
-    case HashAlg::kSha1: return "SHA1";
-    case HashAlg::kSha256: return "SHA2-256";
-    case HashAlg::kSha384: return "SHA2-384";
-    case HashAlg::kSha512: return "SHA2-512";
-    case HashAlg::kSm3_256: return "SM3";
+    case HashAlg::kSha1:
+      return "SHA1";
+    case HashAlg::kSha256:
+      return "SHA2-256";
+    case HashAlg::kSha384:
+      return "SHA2-384";
+    case HashAlg::kSha512:
+      return "SHA2-512";
+    case HashAlg::kSm3_256:
+      return "SM3";
   }
   return "";
 }
@@ -28,18 +33,23 @@ const EVP_MD* fetch(HashAlg alg) {
       EVP_MD_fetch(nullptr, "SM3", nullptr),
   };
   switch (alg) {
-    case HashAlg::kSha1: return table[0];
-    case HashAlg::kSha256: return table[1];
-    case HashAlg::kSha384: return table[2];
-    case HashAlg::kSha512: return table[3];
-    case HashAlg::kSm3_256: return table[4];
+    case HashAlg::kSha1:
+      return table[0];
+    case HashAlg::kSha256:
+      return table[1];
+    case HashAlg::kSha384:
+      return table[2];
+    case HashAlg::kSha512:
+      return table[3];
+    case HashAlg::kSm3_256:
+      return table[4];
   }
   return nullptr;
 }
 
 Unexpected missing(HashAlg alg) {
-  return fail(Errc::kUnsupported, std::string("digest ") + ossl_name(alg) +
-                                      " is not available in this OpenSSL build");
+  return fail(Errc::kUnsupported,
+              std::string("digest ") + ossl_name(alg) + " is not available in this OpenSSL build");
 }
 
 struct CtxDeleter {
@@ -56,29 +66,39 @@ EVP_MD_CTX* thread_ctx() {
 
 std::size_t digest_size(HashAlg alg) {
   switch (alg) {
-    case HashAlg::kSha1: return 20;
-    case HashAlg::kSha256: return 32;
-    case HashAlg::kSha384: return 48;
-    case HashAlg::kSha512: return 64;
-    case HashAlg::kSm3_256: return 32;
+    case HashAlg::kSha1:
+      return 20;
+    case HashAlg::kSha256:
+      return 32;
+    case HashAlg::kSha384:
+      return 48;
+    case HashAlg::kSha512:
+      return 64;
+    case HashAlg::kSm3_256:
+      return 32;
   }
   return 0;
 }
 
 std::string_view hash_name(HashAlg alg) {
   switch (alg) {
-    case HashAlg::kSha1: return "sha1";
-    case HashAlg::kSha256: return "sha256";
-    case HashAlg::kSha384: return "sha384";
-    case HashAlg::kSha512: return "sha512";
-    case HashAlg::kSm3_256: return "sm3_256";
+    case HashAlg::kSha1:
+      return "sha1";
+    case HashAlg::kSha256:
+      return "sha256";
+    case HashAlg::kSha384:
+      return "sha384";
+    case HashAlg::kSha512:
+      return "sha512";
+    case HashAlg::kSm3_256:
+      return "sm3_256";
   }
   return "unknown";
 }
 
 std::optional<HashAlg> hash_from_name(std::string_view name) {
-  for (HashAlg a : {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512,
-                    HashAlg::kSm3_256}) {
+  for (HashAlg a :
+       {HashAlg::kSha1, HashAlg::kSha256, HashAlg::kSha384, HashAlg::kSha512, HashAlg::kSm3_256}) {
     if (hash_name(a) == name) return a;
   }
   if (name == "sm3") return HashAlg::kSm3_256;
@@ -87,12 +107,18 @@ std::optional<HashAlg> hash_from_name(std::string_view name) {
 
 std::optional<HashAlg> hash_from_tcg_id(std::uint16_t alg_id) {
   switch (alg_id) {
-    case 0x0004: return HashAlg::kSha1;
-    case 0x000B: return HashAlg::kSha256;
-    case 0x000C: return HashAlg::kSha384;
-    case 0x000D: return HashAlg::kSha512;
-    case 0x0012: return HashAlg::kSm3_256;
-    default: return std::nullopt;
+    case 0x0004:
+      return HashAlg::kSha1;
+    case 0x000B:
+      return HashAlg::kSha256;
+    case 0x000C:
+      return HashAlg::kSha384;
+    case 0x000D:
+      return HashAlg::kSha512;
+    case 0x0012:
+      return HashAlg::kSm3_256;
+    default:
+      return std::nullopt;
   }
 }
 
@@ -138,7 +164,8 @@ Result<Hasher> Hasher::create(HashAlg alg) {
   return Hasher(alg, ctx);
 }
 
-Hasher::Hasher(Hasher&& other) noexcept : alg_(other.alg_), ctx_(other.ctx_), failed_(other.failed_) {
+Hasher::Hasher(Hasher&& other) noexcept
+    : alg_(other.alg_), ctx_(other.ctx_), failed_(other.failed_) {
   other.ctx_ = nullptr;
 }
 

@@ -58,8 +58,8 @@ std::string encode64(ByteView data, const char* alphabet, bool pad) {
 Result<Bytes> decode64(std::string_view text, const std::array<int, 256>& table,
                        std::string_view what) {
   if (text.size() % 4 == 1) {
-    return fail(Errc::kMalformed, std::string(what) + ": impossible length " +
-                                      std::to_string(text.size()));
+    return fail(Errc::kMalformed,
+                std::string(what) + ": impossible length " + std::to_string(text.size()));
   }
   Bytes out;
   out.reserve(text.size() * 3 / 4);
@@ -98,7 +98,8 @@ std::string hex_encode(ByteView data) {
 
 Result<Bytes> hex_decode(std::string_view text) {
   if (text.size() % 2 != 0) {
-    return fail(Errc::kMalformed, "hex: odd number of digits (" + std::to_string(text.size()) + ")");
+    return fail(Errc::kMalformed,
+                "hex: odd number of digits (" + std::to_string(text.size()) + ")");
   }
   Bytes out(text.size() / 2);
   for (std::size_t i = 0; i < out.size(); ++i) {

@@ -8,15 +8,24 @@ namespace concierge {
 
 std::string_view errc_name(Errc code) {
   switch (code) {
-    case Errc::kMalformed: return "malformed";
-    case Errc::kTruncated: return "truncated";
-    case Errc::kTrailingData: return "trailing data";
-    case Errc::kUnsupported: return "unsupported";
-    case Errc::kInvalidArgument: return "invalid argument";
-    case Errc::kIo: return "i/o error";
-    case Errc::kCrypto: return "crypto error";
-    case Errc::kNotFound: return "not found";
-    case Errc::kInternal: return "internal error";
+    case Errc::kMalformed:
+      return "malformed";
+    case Errc::kTruncated:
+      return "truncated";
+    case Errc::kTrailingData:
+      return "trailing data";
+    case Errc::kUnsupported:
+      return "unsupported";
+    case Errc::kInvalidArgument:
+      return "invalid argument";
+    case Errc::kIo:
+      return "i/o error";
+    case Errc::kCrypto:
+      return "crypto error";
+    case Errc::kNotFound:
+      return "not found";
+    case Errc::kInternal:
+      return "internal error";
   }
   return "error";
 }

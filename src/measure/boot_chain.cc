@@ -135,7 +135,8 @@ Result<BootManifest> parse_boot_manifest(std::string_view json_text,
   BootManifest m;
   m.name = "boot chain";
   if (auto name = j.find("name"); name != j.end()) {
-    if (!name->is_string()) return fail(Errc::kMalformed, "boot manifest: \"name\" must be a string");
+    if (!name->is_string())
+      return fail(Errc::kMalformed, "boot manifest: \"name\" must be a string");
     m.name = name->get<std::string>();
   }
   if (auto banks = j.find("banks"); banks != j.end()) {
@@ -159,15 +160,16 @@ Result<BootManifest> parse_boot_manifest(std::string_view json_text,
     m.startup_locality = loc->get<std::uint8_t>();
   }
   auto root = j.find("root_of_trust");
-  if (root == j.end()) return fail(Errc::kMalformed, "boot manifest: \"root_of_trust\" is required");
+  if (root == j.end())
+    return fail(Errc::kMalformed, "boot manifest: \"root_of_trust\" is required");
   CONCIERGE_ASSIGN_OR_RETURN(m.root_of_trust, parse_stage(*root, base_dir, "root_of_trust"));
   auto stages = j.find("stages");
   if (stages == j.end() || !stages->is_array()) {
     return fail(Errc::kMalformed, "boot manifest: \"stages\" must be an array");
   }
   for (std::size_t i = 0; i < stages->size(); ++i) {
-    CONCIERGE_ASSIGN_OR_RETURN(BootStage s, parse_stage((*stages)[i], base_dir,
-                                                        "stages[" + std::to_string(i) + "]"));
+    CONCIERGE_ASSIGN_OR_RETURN(
+        BootStage s, parse_stage((*stages)[i], base_dir, "stages[" + std::to_string(i) + "]"));
     m.stages.push_back(std::move(s));
   }
   return m;
@@ -205,7 +207,8 @@ Result<void> SoftwarePcrSink::extend(std::uint32_t pcr, const std::vector<OwnedD
         done = true;
       }
     }
-    if (!done) return fail(Errc::kInternal, "no digest for bank " + std::string(hash_name(b.alg())));
+    if (!done)
+      return fail(Errc::kInternal, "no digest for bank " + std::string(hash_name(b.alg())));
   }
   return {};
 }

@@ -66,9 +66,9 @@ Result<Event> read_agile_record(ByteReader& r, std::size_t index, const SpecIdEv
   std::size_t count_offset = probe.offset();
   CONCIERGE_ASSIGN_OR_RETURN(std::uint32_t count, probe.u32le("digests.count"));
   if (count > kMaxDigests) {
-    return fail_at(Errc::kMalformed, "digests.count", count_offset,
-                   std::to_string(count) + " digests (at most " + std::to_string(kMaxDigests) +
-                       ")");
+    return fail_at(
+        Errc::kMalformed, "digests.count", count_offset,
+        std::to_string(count) + " digests (at most " + std::to_string(kMaxDigests) + ")");
   }
   for (std::uint32_t i = 0; i < count; ++i) {
     std::size_t alg_offset = probe.offset();

@@ -8,7 +8,9 @@
 namespace concierge::measure {
 namespace {
 
-bool same_bytes(ByteView x, ByteView y) { return std::equal(x.begin(), x.end(), y.begin(), y.end()); }
+bool same_bytes(ByteView x, ByteView y) {
+  return std::equal(x.begin(), x.end(), y.begin(), y.end());
+}
 
 // Empty when the events are the same; otherwise what differs first.
 std::string event_difference(const Event& a, const Event& b) {

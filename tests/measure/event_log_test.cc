@@ -58,8 +58,8 @@ TEST(EventLog, TruncationAtEveryOffsetIsAnErrorOrAShorterLog) {
   boundaries.push_back(bytes.size());
   for (std::size_t len = 0; len < bytes.size(); ++len) {
     auto log = parse_event_log(ByteView(bytes.data(), len));
-    bool at_boundary = len > 0 && std::find(boundaries.begin(), boundaries.end(), len) !=
-                                      boundaries.end();
+    bool at_boundary =
+        len > 0 && std::find(boundaries.begin(), boundaries.end(), len) != boundaries.end();
     // A cut whose tail is all zero reads as zero padding after the last
     // whole record, which the format allows (CCEL); that is not an error.
     std::size_t last = *std::prev(std::upper_bound(boundaries.begin(), boundaries.end(), len));

@@ -45,8 +45,9 @@ TEST(Replay, DynamicPcrsStartAtAllOnes) {
   ASSERT_TRUE(w.add(16, et::kEventTag, as_bytes("debug")).has_value());
   ReplayResult r = replay_bytes(w.bytes());
   Bytes ones(48, 0xff);
-  EXPECT_EQ(hex_encode(r.banks[0].value(17)),
-            hex_encode(extend(HashAlg::kSha384, ones, *digest(HashAlg::kSha384, as_bytes("drtm")))));
+  EXPECT_EQ(
+      hex_encode(r.banks[0].value(17)),
+      hex_encode(extend(HashAlg::kSha384, ones, *digest(HashAlg::kSha384, as_bytes("drtm")))));
   EXPECT_EQ(hex_encode(r.banks[0].value(16)),
             hex_encode(extend(HashAlg::kSha384, Bytes(48, 0),
                               *digest(HashAlg::kSha384, as_bytes("debug")))));
@@ -139,7 +140,8 @@ TEST(Replay, UnknownAlgorithmInHeaderIsSkippedBySize) {
   ASSERT_EQ(r->banks.size(), 1u);
   ASSERT_FALSE(r->warnings.empty());
   EXPECT_NE(r->warnings[0].message.find("0x0099"), std::string::npos);
-  EXPECT_EQ(hex_encode(r->banks[0].value(8)), hex_encode(extend(HashAlg::kSha256, Bytes(32, 0), d)));
+  EXPECT_EQ(hex_encode(r->banks[0].value(8)),
+            hex_encode(extend(HashAlg::kSha256, Bytes(32, 0), d)));
 }
 
 }  // namespace

@@ -45,9 +45,9 @@ CliRun run_cli(const std::string& args);
 }  // namespace concierge::testing
 
 // Skips the current test, with a clear message, when a vector is absent.
-#define CONCIERGE_REQUIRE_VECTOR(var, relative)                                       \
-  const std::filesystem::path var = ::concierge::testing::vector_path(relative);      \
-  if (var.empty()) {                                                                  \
-    GTEST_SKIP() << "vector " << (relative) << " not found under CONCIERGE_VECTORS=" \
-                 << ::concierge::testing::vectors_dir();                            \
+#define CONCIERGE_REQUIRE_VECTOR(var, relative)                                                   \
+  const std::filesystem::path var = ::concierge::testing::vector_path(relative);                  \
+  if (var.empty()) {                                                                              \
+    GTEST_SKIP() << "vector " << (relative)                                                       \
+                 << " not found under CONCIERGE_VECTORS=" << ::concierge::testing::vectors_dir(); \
   }

@@ -64,8 +64,8 @@ TEST(EventlogCli, BootThenDiffNamesTheSubstitutedStage) {
   TempDir tmp;
   std::string manifest =
       quote(std::filesystem::path(CONCIERGE_SOURCE_DIR) / "examples/boot-chain/manifest.json");
-  auto good = run_cli("boot --manifest " + manifest + " --log " + quote(tmp / "good.log") +
-                      " --json");
+  auto good =
+      run_cli("boot --manifest " + manifest + " --log " + quote(tmp / "good.log") + " --json");
   ASSERT_EQ(good.exit_code, 0) << good.err;
   auto booted = nlohmann::json::parse(good.out);
 
@@ -81,7 +81,8 @@ TEST(EventlogCli, BootThenDiffNamesTheSubstitutedStage) {
 
   auto same = run_cli("eventlog diff " + quote(tmp / "good.log") + " " + quote(tmp / "good.log"));
   EXPECT_EQ(same.exit_code, 0);
-  auto d = run_cli("eventlog diff --json " + quote(tmp / "good.log") + " " + quote(tmp / "evil.log"));
+  auto d =
+      run_cli("eventlog diff --json " + quote(tmp / "good.log") + " " + quote(tmp / "evil.log"));
   ASSERT_EQ(d.exit_code, 1) << d.err;
   auto diff = nlohmann::json::parse(d.out);
   EXPECT_FALSE(diff["identical"].get<bool>());

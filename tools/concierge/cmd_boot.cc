@@ -22,8 +22,8 @@ struct BootOptions {
 int boot(const BootOptions& o) {
   auto text = read_file(o.manifest);
   if (!text) return report(o.manifest, text.error());
-  auto manifest = measure::parse_boot_manifest(
-      as_chars(*text), std::filesystem::path(o.manifest).parent_path());
+  auto manifest = measure::parse_boot_manifest(as_chars(*text),
+                                               std::filesystem::path(o.manifest).parent_path());
   if (!manifest) return report(o.manifest, manifest.error());
   for (const auto& r : o.replace) {
     auto eq = r.find('=');
@@ -66,9 +66,8 @@ int boot(const BootOptions& o) {
   for (const auto& s : record->stages) {
     const auto& first = s.digests.front();
     std::string by = s.measured_by == s.name ? "itself" : s.measured_by;
-    std::printf("  %-18s measured by %-18s into PCR %2u  %s %.16s...\n", s.name.c_str(),
-                by.c_str(), s.pcr,
-                std::string(hash_name(*hash_from_tcg_id(first.alg_id))).c_str(),
+    std::printf("  %-18s measured by %-18s into PCR %2u  %s %.16s...\n", s.name.c_str(), by.c_str(),
+                s.pcr, std::string(hash_name(*hash_from_tcg_id(first.alg_id))).c_str(),
                 hex_encode(first.value).c_str());
   }
   std::printf("final PCRs:\n%s", pcrs_text(sink.banks()).c_str());

@@ -12,13 +12,13 @@
 
 namespace concierge {
 
-std::string hex_encode(ByteView data);  // lowercase
+std::string hex_encode(ByteView data);            // lowercase
 Result<Bytes> hex_decode(std::string_view text);  // either case, even length
 
-std::string base64_encode(ByteView data);  // padded
+std::string base64_encode(ByteView data);            // padded
 Result<Bytes> base64_decode(std::string_view text);  // padding required
 
-std::string base64url_encode(ByteView data);  // unpadded
+std::string base64url_encode(ByteView data);            // unpadded
 Result<Bytes> base64url_decode(std::string_view text);  // padding optional
 
 }  // namespace concierge

@@ -44,14 +44,13 @@ class [[nodiscard]] Result {
  public:
   using value_type = T;
 
-  Result(const T& v) : state_(std::in_place_index<0>, v) {}  // NOLINT: implicit like expected
+  Result(const T& v) : state_(std::in_place_index<0>, v) {}        // NOLINT: implicit like expected
   Result(T&& v) : state_(std::in_place_index<0>, std::move(v)) {}  // NOLINT
-  template <typename U,
-            typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
-                                        !std::is_same_v<std::decay_t<U>, Result> &&
-                                        !std::is_same_v<std::decay_t<U>, Unexpected> &&
-                                        !std::is_same_v<std::decay_t<U>, T>>>
-  Result(U&& v) : state_(std::in_place_index<0>, std::forward<U>(v)) {}  // NOLINT
+  template <typename U, typename = std::enable_if_t<std::is_constructible_v<T, U&&> &&
+                                                    !std::is_same_v<std::decay_t<U>, Result> &&
+                                                    !std::is_same_v<std::decay_t<U>, Unexpected> &&
+                                                    !std::is_same_v<std::decay_t<U>, T>>>
+  Result(U&& v) : state_(std::in_place_index<0>, std::forward<U>(v)) {}           // NOLINT
   Result(Unexpected u) : state_(std::in_place_index<1>, std::move(u).error()) {}  // NOLINT
 
   bool has_value() const { return state_.index() == 0; }
@@ -131,18 +130,17 @@ class [[nodiscard]] Result<void> {
 
 // Evaluates `expr` (a Result<void> or Result<T>); on error returns it from the
 // enclosing function, which must itself return some Result<U>.
-#define CONCIERGE_RETURN_IF_ERROR(expr)                               \
-  do {                                                                \
-    auto&& concierge_status_ = (expr);                                \
-    if (!concierge_status_)                                           \
-      return ::concierge::Unexpected(std::move(concierge_status_).error()); \
+#define CONCIERGE_RETURN_IF_ERROR(expr)                                                           \
+  do {                                                                                            \
+    auto&& concierge_status_ = (expr);                                                            \
+    if (!concierge_status_) return ::concierge::Unexpected(std::move(concierge_status_).error()); \
   } while (0)
 
 // `CONCIERGE_ASSIGN_OR_RETURN(auto x, f());` declares x from a Result<T> value,
 // or returns the error from the enclosing function.
 #define CONCIERGE_ASSIGN_OR_RETURN(lhs, expr) \
   CONCIERGE_ASSIGN_OR_RETURN_IMPL(CONCIERGE_CONCAT(concierge_result_, __LINE__), lhs, expr)
-#define CONCIERGE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)           \
-  auto tmp = (expr);                                              \
+#define CONCIERGE_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr)             \
+  auto tmp = (expr);                                                \
   if (!tmp) return ::concierge::Unexpected(std::move(tmp).error()); \
   lhs = std::move(tmp).value()

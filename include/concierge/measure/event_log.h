@@ -74,10 +74,10 @@ enum class LogFormat { kLegacySha1, kCryptoAgile };
 
 struct EventLog {
   LogFormat format = LogFormat::kLegacySha1;
-  std::optional<SpecIdEvent> spec_id;  // crypto-agile logs only
-  std::vector<Event> events;           // every record, the header included
-  std::size_t size = 0;                // bytes of records
-  std::size_t padding = 0;             // trailing zero bytes after them
+  std::optional<SpecIdEvent> spec_id;    // crypto-agile logs only
+  std::vector<Event> events;             // every record, the header included
+  std::size_t size = 0;                  // bytes of records
+  std::size_t padding = 0;               // trailing zero bytes after them
   std::shared_ptr<const Bytes> storage;  // the bytes the views point into
   // Every event's digests, in one allocation; Event::digests view into it.
   std::shared_ptr<const std::vector<EventDigest>> digest_storage;

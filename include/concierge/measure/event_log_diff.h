@@ -12,10 +12,10 @@ namespace concierge::measure {
 
 struct LogDiff {
   bool identical = true;
-  std::size_t index = 0;      // first differing event
-  const Event* a = nullptr;   // that event in each log; nullptr past its end
+  std::size_t index = 0;     // first differing event
+  const Event* a = nullptr;  // that event in each log; nullptr past its end
   const Event* b = nullptr;
-  std::string reason;         // "sha256 digest differs", "log B ends", ...
+  std::string reason;                       // "sha256 digest differs", "log B ends", ...
   std::vector<std::string> differing_pcrs;  // "sha256:4", ... after replay
 };
 

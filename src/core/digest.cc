@@ -1,5 +1,7 @@
 #include "concierge/core/digest.h"
 
+#include "core/ossl_util.h"
+
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 
@@ -9,43 +11,9 @@
 namespace concierge {
 namespace {
 
-const char* ossl_name(HashAlg alg) {
-  switch (alg) {
-    case HashAlg::kSha1:
-      return "SHA1";
-    case HashAlg::kSha256:
-      return "SHA2-256";
-    case HashAlg::kSha384:
-      return "SHA2-384";
-    case HashAlg::kSha512:
-      return "SHA2-512";
-    case HashAlg::kSm3_256:
-      return "SM3";
-  }
-  return "";
-}
-
-// Fetched once; EVP_MD objects are immutable and safe to share across threads.
-const EVP_MD* fetch(HashAlg alg) {
-  static const EVP_MD* const table[] = {
-      EVP_MD_fetch(nullptr, "SHA1", nullptr),     EVP_MD_fetch(nullptr, "SHA2-256", nullptr),
-      EVP_MD_fetch(nullptr, "SHA2-384", nullptr), EVP_MD_fetch(nullptr, "SHA2-512", nullptr),
-      EVP_MD_fetch(nullptr, "SM3", nullptr),
-  };
-  switch (alg) {
-    case HashAlg::kSha1:
-      return table[0];
-    case HashAlg::kSha256:
-      return table[1];
-    case HashAlg::kSha384:
-      return table[2];
-    case HashAlg::kSha512:
-      return table[3];
-    case HashAlg::kSm3_256:
-      return table[4];
-  }
-  return nullptr;
-}
+// The algorithm objects are fetched once and shared (core/ossl_util.h).
+const char* ossl_name(HashAlg alg) { return ossl::md_name(alg); }
+const EVP_MD* fetch(HashAlg alg) { return ossl::md_for(alg); }
 
 Unexpected missing(HashAlg alg) {
   return fail(Errc::kUnsupported,

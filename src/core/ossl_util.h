@@ -20,6 +20,7 @@
 
 #include "concierge/core/bytes.h"
 #include "concierge/core/digest.h"
+#include "concierge/core/public_key.h"
 #include "concierge/core/result.h"
 
 namespace concierge::ossl {
@@ -60,5 +61,9 @@ std::optional<std::int64_t> unix_seconds(const ASN1_TIME* t);
 // Fetched once per process; safe to share between threads.
 const EVP_MD* md_for(HashAlg alg);
 const char* md_name(HashAlg alg);
+
+// Key type and curve of any key (public or private); defined in public_key.cc.
+KeyType key_type_of(const EVP_PKEY* pkey);
+std::optional<EcCurve> curve_of(const EVP_PKEY* pkey);
 
 }  // namespace concierge::ossl

@@ -91,27 +91,9 @@ Result<PublicKey> PrivateKey::public_key() const {
   return key;
 }
 
-KeyType PrivateKey::type() const {
-  if (pkey_ == nullptr) return KeyType::kOther;
-  if (EVP_PKEY_is_a(pkey_, "EC")) return KeyType::kEc;
-  if (EVP_PKEY_is_a(pkey_, "RSA-PSS")) return KeyType::kRsaPss;
-  if (EVP_PKEY_is_a(pkey_, "RSA")) return KeyType::kRsa;
-  return KeyType::kOther;
-}
+KeyType PrivateKey::type() const { return ossl::key_type_of(pkey_); }
 
-std::optional<EcCurve> PrivateKey::curve() const {
-  if (type() != KeyType::kEc) return std::nullopt;
-  char name[64] = {};
-  std::size_t len = 0;
-  if (EVP_PKEY_get_group_name(pkey_, name, sizeof name, &len) != 1) {
-    ossl::clear_errors();
-    return std::nullopt;
-  }
-  const std::string_view group(name, len);
-  if (group == "prime256v1") return EcCurve::kP256;
-  if (group == "secp384r1") return EcCurve::kP384;
-  return std::nullopt;
-}
+std::optional<EcCurve> PrivateKey::curve() const { return ossl::curve_of(pkey_); }
 
 namespace {
 

@@ -175,19 +175,27 @@ Result<Bytes> PublicKey::to_der() const {
   return out;
 }
 
-KeyType PublicKey::type() const {
-  if (pkey_ == nullptr) return KeyType::kOther;
-  if (EVP_PKEY_is_a(pkey_, "EC")) return KeyType::kEc;
-  if (EVP_PKEY_is_a(pkey_, "RSA-PSS")) return KeyType::kRsaPss;
-  if (EVP_PKEY_is_a(pkey_, "RSA")) return KeyType::kRsa;
+KeyType PublicKey::type() const { return ossl::key_type_of(pkey_); }
+
+std::optional<EcCurve> PublicKey::curve() const { return ossl::curve_of(pkey_); }
+
+int PublicKey::bits() const { return pkey_ == nullptr ? 0 : EVP_PKEY_get_bits(pkey_); }
+
+namespace ossl {
+
+KeyType key_type_of(const EVP_PKEY* pkey) {
+  if (pkey == nullptr) return KeyType::kOther;
+  if (EVP_PKEY_is_a(pkey, "EC")) return KeyType::kEc;
+  if (EVP_PKEY_is_a(pkey, "RSA-PSS")) return KeyType::kRsaPss;
+  if (EVP_PKEY_is_a(pkey, "RSA")) return KeyType::kRsa;
   return KeyType::kOther;
 }
 
-std::optional<EcCurve> PublicKey::curve() const {
-  if (type() != KeyType::kEc) return std::nullopt;
+std::optional<EcCurve> curve_of(const EVP_PKEY* pkey) {
+  if (key_type_of(pkey) != KeyType::kEc) return std::nullopt;
   char name[64] = {};
   std::size_t len = 0;
-  if (EVP_PKEY_get_group_name(pkey_, name, sizeof name, &len) != 1) {
+  if (EVP_PKEY_get_group_name(pkey, name, sizeof name, &len) != 1) {
     ossl::clear_errors();
     return std::nullopt;
   }
@@ -197,6 +205,6 @@ std::optional<EcCurve> PublicKey::curve() const {
   return std::nullopt;
 }
 
-int PublicKey::bits() const { return pkey_ == nullptr ? 0 : EVP_PKEY_get_bits(pkey_); }
+}  // namespace ossl
 
 }  // namespace concierge

@@ -46,6 +46,10 @@ Result<BootStage> parse_stage(const json& j, const std::filesystem::path& base_d
   if (file != j.end()) {
     if (!file->is_string()) return fail(Errc::kMalformed, at + ": \"file\" must be a string");
     std::filesystem::path p = base_dir / file->get<std::string>();
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(p, ec)) {
+      return fail(Errc::kIo, at + ": " + p.string() + " is not a regular file");
+    }
     std::ifstream in(p, std::ios::binary);
     if (!in) return fail(Errc::kIo, at + ": cannot read " + p.string());
     s.content.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());

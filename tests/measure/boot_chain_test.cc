@@ -119,6 +119,7 @@ TEST(BootChain, ManifestErrorsAreReported) {
       R"({"startup_locality": 2, "root_of_trust": {"name": "r", "content": "x", "pcr": 0, "event_type": "EV_IPL"}, "stages": []})",
       R"({"name": 5, "root_of_trust": {"name": "r", "content": "x", "pcr": 0, "event_type": "EV_IPL"}, "stages": []})",
       R"({"root_of_trust": {"name": "r", "file": "/nonexistent/file", "pcr": 0, "event_type": "EV_IPL"}, "stages": []})",
+      R"({"root_of_trust": {"name": "r", "file": "/dev/zero", "pcr": 0, "event_type": "EV_IPL"}, "stages": []})",
   };
   for (const char* text : bad) {
     auto m = parse_boot_manifest(text, ".");

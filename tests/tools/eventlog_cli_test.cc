@@ -97,3 +97,22 @@ TEST(EventlogCli, BootThenDiffNamesTheSubstitutedStage) {
 
 }  // namespace
 }  // namespace concierge
+
+namespace concierge {
+namespace {
+
+TEST(JsonOutput, InvalidUtf8FromEvidenceIsReplacedNotFatal) {
+  testing::TempDir tmp;
+  std::string line = "10 " + std::string(40, '1') + " ima-ng sha256:" + std::string(64, 'a') +
+                     " /bin/\xff\xfe" + "abc\n";
+  testing::write_file(tmp / "log", as_bytes(line));
+  auto r = testing::run_cli("ima show '" + (tmp / "log").string() + "'");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  auto j = testing::run_cli("ima replay --json '" + (tmp / "log").string() + "'");
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  auto parsed = nlohmann::json::parse(j.out);  // valid JSON, valid UTF-8
+  EXPECT_EQ(parsed["warnings"].size(), 1u);
+}
+
+}  // namespace
+}  // namespace concierge

@@ -58,7 +58,7 @@ int boot(const BootOptions& o) {
                        {"log", o.log},
                        {"stages", stages},
                        {"pcrs", pcrs_json(sink.banks())}};
-    std::printf("%s\n", out.dump(1).c_str());
+    print_json(out);
     return kExitOk;
   }
   std::printf("chain of trust \"%s\": %zu stages measured, log written to %s\n",

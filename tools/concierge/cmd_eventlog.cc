@@ -64,7 +64,7 @@ int show(const LogOptions& o) {
   if (o.json) {
     nlohmann::json events = nlohmann::json::array();
     for (const auto& e : log->events) events.push_back(event_json(e));
-    std::printf("%s\n", nlohmann::json{{"events", events}}.dump(1).c_str());
+    print_json(nlohmann::json{{"events", events}});
     return kExitOk;
   }
   std::printf("%s, %zu events, %zu bytes", algorithms_line(*log).c_str(), log->events.size(),
@@ -88,7 +88,7 @@ int replay(const LogOptions& o) {
     nlohmann::json warnings = nlohmann::json::array();
     for (const auto& w : result->warnings) warnings.push_back(w.to_string());
     nlohmann::json out{{"pcrs", pcrs_json(result->banks, o.all)}, {"warnings", warnings}};
-    std::printf("%s\n", out.dump(1).c_str());
+    print_json(out);
     return kExitOk;
   }
   std::printf("%s", pcrs_text(result->banks, o.all).c_str());
@@ -127,7 +127,7 @@ int diff(const LogOptions& o) {
       for (const auto& p : d.differing_pcrs) pcrs.push_back(p);
       out["differing_pcrs"] = pcrs;
     }
-    std::printf("%s\n", out.dump(1).c_str());
+    print_json(out);
     return d.identical ? kExitOk : kExitRejected;
   }
   if (d.identical) {

@@ -73,7 +73,7 @@ int replay(const ImaOptions& o) {
     nlohmann::json warnings = nlohmann::json::array();
     for (const auto& w : result->warnings) warnings.push_back(w.to_string());
     nlohmann::json out{{"pcrs", pcrs_json(result->banks)}, {"warnings", warnings}};
-    std::printf("%s\n", out.dump(1).c_str());
+    print_json(out);
     return kExitOk;
   }
   std::printf("%s", summary_line(*log, *result).c_str());

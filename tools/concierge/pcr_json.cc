@@ -34,4 +34,8 @@ std::string pcrs_text(const std::vector<measure::PcrBank>& banks, bool all) {
   return out;
 }
 
+void print_json(const nlohmann::json& value) {
+  std::printf("%s\n", value.dump(1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+}
+
 }  // namespace concierge::cli

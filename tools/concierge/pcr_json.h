@@ -15,6 +15,9 @@ namespace concierge::cli {
 // were extended (all 24 when `all` is set). Banks that no event extended are
 // left out unless `all` is set, as tpm2_eventlog does.
 nlohmann::json pcrs_json(const std::vector<measure::PcrBank>& banks, bool all = false);
+// Prints JSON on stdout (1-space indent). Invalid UTF-8 in strings taken from
+// evidence (IMA file names, say) is replaced with U+FFFD instead of throwing.
+void print_json(const nlohmann::json& value);
 // "sha256:\n   0: <hex>\n ..." for the same PCRs.
 std::string pcrs_text(const std::vector<measure::PcrBank>& banks, bool all = false);
 

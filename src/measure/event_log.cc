@@ -111,6 +111,7 @@ Result<EventLog> parse(std::shared_ptr<const Bytes> storage) {
   // A typical record is well over 64 bytes; this avoids most regrowth.
   log.events.reserve(bytes.size() / 64 + 1);
   first_digest.reserve(bytes.size() / 64 + 2);
+  digests->reserve(bytes.size() / 32 + 1);
 
   first_digest.push_back(0);
   CONCIERGE_ASSIGN_OR_RETURN(Event first, read_legacy_record(r, 0, *digests));

@@ -6,10 +6,10 @@
 namespace concierge::measure {
 
 PcrBank::PcrBank(HashAlg alg) : alg_(alg), size_(digest_size(alg)) {
+  // PCR i occupies bytes [i * size_, (i + 1) * size_); only those are set.
   // PC Client Platform TPM Profile: PCRs 17-22 reset to all ones, others to zero.
-  for (unsigned pcr = 17; pcr <= 22; ++pcr) {
-    std::fill_n(values_.begin() + pcr * 64, size_, std::uint8_t{0xff});
-  }
+  std::fill_n(values_.begin(), kPcrCount * size_, std::uint8_t{0});
+  std::fill_n(values_.begin() + 17 * size_, 6 * size_, std::uint8_t{0xff});
 }
 
 Result<void> PcrBank::extend(unsigned pcr, ByteView digest) {
@@ -21,7 +21,7 @@ Result<void> PcrBank::extend(unsigned pcr, ByteView digest) {
                                             " extend needs " + std::to_string(size_) +
                                             " bytes, got " + std::to_string(digest.size()));
   }
-  std::uint8_t* slot = values_.data() + pcr * 64;
+  std::uint8_t* slot = values_.data() + pcr * size_;
   // The digest context has consumed the old value before the final hash is
   // written, so the slot can be the output.
   CONCIERGE_RETURN_IF_ERROR(
@@ -46,7 +46,7 @@ Result<void> PcrBank::set_startup_locality(std::uint8_t locality) {
 
 ByteView PcrBank::value(unsigned pcr) const {
   if (pcr >= kPcrCount) return {};
-  return ByteView(values_.data() + pcr * 64, size_);
+  return ByteView(values_.data() + pcr * size_, size_);
 }
 
 }  // namespace concierge::measure

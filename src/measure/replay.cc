@@ -137,6 +137,13 @@ Result<ReplayResult> replay(const EventLog& log, const ReplayOptions& options) {
     }
   }
 
+  // Events that carry no digest for a bank: one warning per bank, at the end.
+  struct Missing {
+    std::size_t count = 0;
+    const Event* first = nullptr;
+  };
+  std::vector<Missing> missing(out.banks.size());
+
   // Every record, the first included: in a crypto-agile log it is the
   // EV_NO_ACTION header; in a legacy log it is a real measurement.
   for (const Event& e : log.events) {
@@ -149,15 +156,23 @@ Result<ReplayResult> replay(const EventLog& log, const ReplayOptions& options) {
       }
       continue;  // EV_NO_ACTION is never extended (PFP 10.4.5)
     }
-    for (PcrBank& bank : out.banks) {
+    for (std::size_t b = 0; b < out.banks.size(); ++b) {
+      PcrBank& bank = out.banks[b];
       const EventDigest* d = e.digest_for(static_cast<std::uint16_t>(bank.alg()));
       if (d == nullptr) {
-        warn(out, e, "no " + std::string(hash_name(bank.alg())) + " digest: bank not extended");
+        if (missing[b].count++ == 0) missing[b].first = &e;
         continue;
       }
       CONCIERGE_RETURN_IF_ERROR(bank.extend(e.pcr, d->value));
     }
     if (options.check_event_data) check_event_data(e, out.banks, out);
+  }
+  for (std::size_t b = 0; b < out.banks.size(); ++b) {
+    if (missing[b].count == 0) continue;
+    warn(out, *missing[b].first,
+         std::to_string(missing[b].count) + " event(s) from here on carry no " +
+             std::string(hash_name(out.banks[b].alg())) +
+             " digest: the bank was not extended by them");
   }
   return out;
 }

@@ -41,7 +41,8 @@ class PcrBank {
  private:
   HashAlg alg_;
   std::size_t size_;
-  std::array<std::uint8_t, kPcrCount * 64> values_{};
+  // Packed by the bank's digest size; bytes past kPcrCount * size_ are unused.
+  std::array<std::uint8_t, kPcrCount * 64> values_;
   std::uint32_t touched_ = 0;
 };
 

@@ -36,5 +36,6 @@ Result<void> write_text(const std::string& path, const std::string& text);
 void register_eventlog(CLI::App& app, Context& ctx);
 void register_ima(CLI::App& app, Context& ctx);
 void register_boot(CLI::App& app, Context& ctx);
+void register_tpm(CLI::App& app, Context& ctx);
 
 }  // namespace concierge::cli

@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   register_eventlog(app, ctx);
   register_ima(app, ctx);
   register_boot(app, ctx);
+  register_tpm(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -138,45 +138,6 @@ struct BankState {
   std::array<std::uint8_t, m::kPcrCount * 64> values{};
 };
 
-// The event-data digest rule of src/measure/replay.cc (data_digest_rule).
-enum class Rule { kNone, kWholeData, kVariableData };
-Rule data_rule(std::uint32_t type) {
-  switch (type) {
-    case et::kSeparator:
-    case et::kAction:
-    case et::kEfiAction:
-    case et::kSCrtmVersion:
-    case et::kEfiVariableDriverConfig:
-    case et::kEfiGptEvent:
-    case et::kOmitBootDeviceEvents:
-      return Rule::kWholeData;
-    case et::kEfiVariableBoot:
-    case et::kEfiVariableBoot2:
-    case et::kEfiVariableAuthority:
-      return Rule::kVariableData;
-    default:
-      return Rule::kNone;
-  }
-}
-
-std::uint64_t le64(const std::uint8_t* p) {
-  std::uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-  return v;
-}
-
-// UEFI_VARIABLE_DATA.VariableData, as replay.cc's variable_data() finds it.
-std::optional<ByteView> variable_data(ByteView data) {
-  if (data.size() < 32) return std::nullopt;
-  std::uint64_t name_len = le64(data.data() + 16);
-  std::uint64_t data_len = le64(data.data() + 24);
-  std::size_t rest = data.size() - 32;
-  if (name_len > rest / 2) return std::nullopt;
-  rest -= name_len * 2;
-  if (data_len > rest) return std::nullopt;
-  return data.subspan(32 + name_len * 2, data_len);
-}
-
 const EVP_MD* fetch_md(HashAlg alg) {
   switch (alg) {
     case HashAlg::kSha1:
@@ -247,9 +208,8 @@ std::string make_plan(const m::EventLog& log, Plan& plan) {
   }
   for (const m::Event& e : log.events) {
     if (e.type == et::kNoAction) {
-      if (e.pcr == 0 && e.data.size() == 17 &&
-          std::memcmp(e.data.data(), "StartupLocality", 16) == 0) {
-        for (BankState& b : plan.banks) b.reset[b.size - 1] = e.data[16];
+      if (auto locality = m::startup_locality(e)) {
+        for (BankState& b : plan.banks) b.reset[b.size - 1] = *locality;
       }
       continue;
     }
@@ -260,21 +220,18 @@ std::string make_plan(const m::EventLog& log, Plan& plan) {
                             d->value.data(), d->value.size(), nullptr});
       ++plan.extends;
     }
-    Rule rule = data_rule(e.type);
-    if (rule == Rule::kNone) continue;
-    std::optional<ByteView> var;
-    if (rule == Rule::kVariableData) var = variable_data(e.data);
-    for (std::size_t i = 0; i < algs.size(); ++i) {
+    // The same candidates, in the same order, as replay's data check.
+    std::array<ByteView, 2> candidates;
+    std::size_t n = m::event_data_candidates(e, candidates);
+    for (std::size_t i = 0; n > 0 && i < algs.size(); ++i) {
       const m::EventDigest* d = e.digest_for(static_cast<std::uint16_t>(algs[i]));
       if (d == nullptr) continue;
       const BankState& b = plan.banks[i];
-      plan.ops.push_back(
-          Op{static_cast<std::uint8_t>(i), 0, true, e.data.data(), e.data.size(), d->value.data()});
-      ++plan.data_hashes;
-      if (!one_shot_matches(ctx.get(), b.md, b.size, e.data, d->value.data()) && var) {
-        plan.ops.push_back(
-            Op{static_cast<std::uint8_t>(i), 0, true, var->data(), var->size(), d->value.data()});
+      for (std::size_t c = 0; c < n; ++c) {
+        plan.ops.push_back(Op{static_cast<std::uint8_t>(i), 0, true, candidates[c].data(),
+                              candidates[c].size(), d->value.data()});
         ++plan.data_hashes;
+        if (one_shot_matches(ctx.get(), b.md, b.size, candidates[c], d->value.data())) break;
       }
     }
   }

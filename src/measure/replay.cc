@@ -13,61 +13,10 @@ namespace {
 
 constexpr char kStartupLocality[] = "StartupLocality";  // 16 bytes with the NUL
 
-enum class DataDigest {
-  kNone,          // the digest is of something the log does not carry
-  kWholeData,     // digest == H(event data)
-  kVariableData,  // H(event data) or H(UEFI_VARIABLE_DATA.VariableData)
-};
-
-// PFP v1.05 section 10.4.1 (Table 9) and 10.4.4: the event types whose
-// digest is a hash of the event data itself.
-DataDigest data_digest_rule(std::uint32_t type) {
-  switch (type) {
-    case event_type::kSeparator:
-    case event_type::kAction:
-    case event_type::kEfiAction:
-    case event_type::kSCrtmVersion:
-    case event_type::kEfiVariableDriverConfig:
-    case event_type::kEfiGptEvent:
-    case event_type::kOmitBootDeviceEvents:
-      return DataDigest::kWholeData;
-    // EV_EFI_VARIABLE_BOOT measures VariableData only (PFP 10.4.4); some
-    // firmware hashes the whole UEFI_VARIABLE_DATA, as it does for authority
-    // variables. Either form is consistent with the data.
-    case event_type::kEfiVariableBoot:
-    case event_type::kEfiVariableBoot2:
-    case event_type::kEfiVariableAuthority:
-      return DataDigest::kVariableData;
-    default:
-      return DataDigest::kNone;
-  }
-}
-
-// UEFI_VARIABLE_DATA.VariableData (PFP 10.4.4), or empty when malformed.
-std::optional<ByteView> variable_data(ByteView data) {
-  ByteReader r(data);
-  if (!r.skip(16, "VariableName")) return std::nullopt;
-  auto name_len = r.u64le("UnicodeNameLength");
-  auto data_len = r.u64le("VariableDataLength");
-  if (!name_len || !data_len || *name_len > r.remaining() / 2) return std::nullopt;
-  if (!r.skip(*name_len * 2, "UnicodeName")) return std::nullopt;
-  auto value = r.bytes(*data_len, "VariableData");
-  if (!value) return std::nullopt;
-  return *value;
-}
-
 bool digest_matches(HashAlg alg, ByteView expected, ByteView data) {
   std::array<std::uint8_t, 64> d{};
   std::span<std::uint8_t> out(d.data(), digest_size(alg));
   return digest2_into(alg, data, {}, out) && equal_constant_time(out, expected);
-}
-
-std::optional<std::uint8_t> startup_locality(const Event& e) {
-  if (e.type != event_type::kNoAction || e.pcr != 0 || e.data.size() != 17 ||
-      std::memcmp(e.data.data(), kStartupLocality, 16) != 0) {
-    return std::nullopt;
-  }
-  return e.data[16];
 }
 
 std::string alg_label(std::uint16_t alg_id) {
@@ -82,16 +31,16 @@ void warn(ReplayResult& out, const Event& e, std::string message) {
 }
 
 void check_event_data(const Event& e, const std::vector<PcrBank>& banks, ReplayResult& out) {
-  DataDigest rule = data_digest_rule(e.type);
-  if (rule == DataDigest::kNone) return;
-  std::optional<ByteView> var;
-  if (rule == DataDigest::kVariableData) var = variable_data(e.data);
+  std::array<ByteView, 2> candidates;
+  std::size_t n = event_data_candidates(e, candidates);
+  if (n == 0) return;
   std::string bad;
   for (const PcrBank& bank : banks) {
     const EventDigest* d = e.digest_for(static_cast<std::uint16_t>(bank.alg()));
     if (d == nullptr) continue;
-    bool ok = digest_matches(bank.alg(), d->value, e.data) ||
-              (var && digest_matches(bank.alg(), d->value, *var));
+    bool ok = false;
+    for (std::size_t i = 0; i < n && !ok; ++i)
+      ok = digest_matches(bank.alg(), d->value, candidates[i]);
     if (!ok) bad += (bad.empty() ? "" : ", ") + std::string(hash_name(bank.alg()));
   }
   if (!bad.empty()) {
@@ -102,6 +51,65 @@ void check_event_data(const Event& e, const std::vector<PcrBank>& banks, ReplayR
 }
 
 }  // namespace
+
+// PFP v1.05 section 10.4.1 (Table 9) and 10.4.4.
+EventDataDigest event_data_digest(std::uint32_t type) {
+  switch (type) {
+    case event_type::kSeparator:
+    case event_type::kAction:
+    case event_type::kEfiAction:
+    case event_type::kSCrtmVersion:
+    case event_type::kEfiVariableDriverConfig:
+    case event_type::kEfiGptEvent:
+    case event_type::kOmitBootDeviceEvents:
+      return EventDataDigest::kWholeData;
+    case event_type::kEfiVariableBoot:
+    case event_type::kEfiVariableBoot2:
+      return EventDataDigest::kVariableData;
+    case event_type::kEfiVariableAuthority:
+      return EventDataDigest::kVariableRecord;
+    default:
+      return EventDataDigest::kNone;
+  }
+}
+
+std::optional<ByteView> uefi_variable_data(ByteView event_data) {
+  ByteReader r(event_data);
+  if (!r.skip(16, "VariableName")) return std::nullopt;
+  auto name_len = r.u64le("UnicodeNameLength");
+  auto data_len = r.u64le("VariableDataLength");
+  if (!name_len || !data_len || *name_len > r.remaining() / 2) return std::nullopt;
+  if (!r.skip(*name_len * 2, "UnicodeName")) return std::nullopt;
+  auto value = r.bytes(*data_len, "VariableData");
+  if (!value) return std::nullopt;
+  return *value;
+}
+
+std::size_t event_data_candidates(const Event& event, std::array<ByteView, 2>& out) {
+  EventDataDigest rule = event_data_digest(event.type);
+  if (rule == EventDataDigest::kNone) return 0;
+  if (rule == EventDataDigest::kWholeData) {
+    out[0] = event.data;
+    return 1;
+  }
+  std::optional<ByteView> var = uefi_variable_data(event.data);
+  if (!var) {
+    out[0] = event.data;
+    return 1;
+  }
+  bool variable_first = rule == EventDataDigest::kVariableData;
+  out[0] = variable_first ? *var : event.data;
+  out[1] = variable_first ? event.data : *var;
+  return 2;
+}
+
+std::optional<std::uint8_t> startup_locality(const Event& e) {
+  if (e.type != event_type::kNoAction || e.pcr != 0 || e.data.size() != 17 ||
+      std::memcmp(e.data.data(), kStartupLocality, 16) != 0) {
+    return std::nullopt;
+  }
+  return e.data[16];
+}
 
 std::string ReplayWarning::to_string() const {
   char buf[64];

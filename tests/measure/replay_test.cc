@@ -80,8 +80,8 @@ TEST(Replay, EventDataDigestMismatchWarnsAndContinues) {
   EXPECT_EQ(hex_encode(r.bank(HashAlg::kSha256)->value(4)), hex_encode(pcr));
 }
 
-TEST(Replay, VariableBootDigestOfVariableDataAccepted) {
-  // UEFI_VARIABLE_DATA for BootOrder = {0x0001}.
+// UEFI_VARIABLE_DATA for BootOrder = {0x0001}.
+Bytes boot_order_variable() {
   Bytes data(16, 0x61);
   for (std::uint64_t v : {std::uint64_t{9}, std::uint64_t{2}}) {
     for (int i = 0; i < 8; ++i) data.push_back(static_cast<std::uint8_t>(v >> (8 * i)));
@@ -92,6 +92,11 @@ TEST(Replay, VariableBootDigestOfVariableDataAccepted) {
   }
   data.push_back(1);
   data.push_back(0);
+  return data;
+}
+
+TEST(Replay, VariableBootDigestOfVariableDataAccepted) {
+  Bytes data = boot_order_variable();
   EventLogWriter w({HashAlg::kSha256});
   Bytes var = {1, 0};
   ASSERT_TRUE(w.add_measured(1, et::kEfiVariableBoot, var, data).has_value());
@@ -100,6 +105,42 @@ TEST(Replay, VariableBootDigestOfVariableDataAccepted) {
   ReplayResult r = replay_bytes(w.bytes());
   ASSERT_EQ(r.warnings.size(), 1u);
   EXPECT_EQ(r.warnings[0].event_index, 3u);
+}
+
+TEST(Replay, AuthorityDigestOfWholeRecordOrVariableDataAccepted) {
+  Bytes data = boot_order_variable();
+  EventLogWriter w({HashAlg::kSha256});
+  ASSERT_TRUE(w.add(7, et::kEfiVariableAuthority, data).has_value());
+  ASSERT_TRUE(w.add_measured(7, et::kEfiVariableAuthority, Bytes{1, 0}, data).has_value());
+  ASSERT_TRUE(w.add_measured(7, et::kEfiVariableAuthority, as_bytes("other"), data).has_value());
+  ReplayResult r = replay_bytes(w.bytes());
+  ASSERT_EQ(r.warnings.size(), 1u);
+  EXPECT_EQ(r.warnings[0].event_index, 3u);
+}
+
+TEST(Replay, EventDataCandidatesPutTheSpecifiedFormFirst) {
+  Bytes data = boot_order_variable();
+  Event e;
+  e.data = data;
+  std::array<ByteView, 2> c;
+  e.type = et::kEfiVariableBoot;
+  ASSERT_EQ(event_data_candidates(e, c), 2u);
+  EXPECT_EQ(hex_encode(c[0]), "0100");  // VariableData first (PFP 10.4.4)
+  EXPECT_EQ(c[1].size(), data.size());
+  e.type = et::kEfiVariableAuthority;
+  ASSERT_EQ(event_data_candidates(e, c), 2u);
+  EXPECT_EQ(c[0].size(), data.size());  // the whole UEFI_VARIABLE_DATA first
+  EXPECT_EQ(hex_encode(c[1]), "0100");
+  e.type = et::kSeparator;
+  ASSERT_EQ(event_data_candidates(e, c), 1u);
+  e.type = et::kIpl;
+  EXPECT_EQ(event_data_candidates(e, c), 0u);
+  // A malformed variable record leaves only the whole-data form.
+  Bytes truncated(data.begin(), data.begin() + 20);
+  e.data = truncated;
+  e.type = et::kEfiVariableBoot;
+  ASSERT_EQ(event_data_candidates(e, c), 1u);
+  EXPECT_EQ(c[0].size(), truncated.size());
 }
 
 TEST(Replay, UnknownAlgorithmInHeaderIsSkippedBySize) {

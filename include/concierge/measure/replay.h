@@ -10,7 +10,10 @@
 // Pure function of its inputs; thread-safe.
 #pragma once
 
+#include <array>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -40,5 +43,30 @@ struct ReplayOptions {
 };
 
 Result<ReplayResult> replay(const EventLog& log, const ReplayOptions& options = {});
+
+// What an event's digest is the hash of, for the types whose digest the PFP
+// defines from the event data (v1.05 section 10.4.1 Table 9, 10.4.4).
+enum class EventDataDigest {
+  kNone,            // the digest is of something the log does not carry
+  kWholeData,       // H(event data)
+  kVariableData,    // H(UEFI_VARIABLE_DATA.VariableData) (EV_EFI_VARIABLE_BOOT);
+                    // some firmware hashes the whole structure instead
+  kVariableRecord,  // H(whole UEFI_VARIABLE_DATA) (EV_EFI_VARIABLE_AUTHORITY);
+                    // some firmware hashes only VariableData
+};
+EventDataDigest event_data_digest(std::uint32_t type);
+
+// UEFI_VARIABLE_DATA.VariableData (PFP 10.4.4), viewing into event_data;
+// nullopt when the structure is malformed.
+std::optional<ByteView> uefi_variable_data(ByteView event_data);
+
+// The byte strings whose hash the event's digest may be, the form the
+// specification defines first; returns how many were written (0: the digest
+// is not checkable from the data). Replay accepts a digest matching any.
+std::size_t event_data_candidates(const Event& event, std::array<ByteView, 2>& out);
+
+// The locality of a StartupLocality EV_NO_ACTION event (PFP 10.4.5.3), or
+// nullopt when the event is not one.
+std::optional<std::uint8_t> startup_locality(const Event& event);
 
 }  // namespace concierge::measure

@@ -90,6 +90,16 @@ TEST(EventlogCli, BootThenDiffNamesTheSubstitutedStage) {
   EXPECT_NE(diff["a"]["summary"].get<std::string>().find("grubx64.efi"), std::string::npos);
   EXPECT_EQ(diff["differing_pcrs"], nlohmann::json::array({"sha256:4", "sha384:4"}));
 
+  testing::write_file(tmp / "garbage.log", as_bytes("garbage"));
+  auto bad_diff =
+      run_cli("eventlog diff " + quote(tmp / "good.log") + " " + quote(tmp / "garbage.log"));
+  EXPECT_EQ(bad_diff.exit_code, 2) << bad_diff.err;
+  testing::write_file(tmp / "bad.json", as_bytes("{\"stages\": 3}"));
+  auto bad_manifest =
+      run_cli("boot --manifest " + quote(tmp / "bad.json") + " --log " + quote(tmp / "y.log"));
+  EXPECT_EQ(bad_manifest.exit_code, 2) << bad_manifest.err;
+  EXPECT_FALSE(std::filesystem::exists(tmp / "y.log"));
+
   auto missing = run_cli("boot --manifest " + manifest + " --log " + quote(tmp / "x.log") +
                          " --replace nosuchstage=" + quote(tmp / "evil"));
   EXPECT_EQ(missing.exit_code, 2);

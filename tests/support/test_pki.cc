@@ -64,13 +64,14 @@ Issued build(const Issued* issuer, const CertOptions& o, PrivateKey key, Kind ki
   must(ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), o.serial.value_or(next_serial())) == 1,
        "serial");
   X509_NAME* name = X509_NAME_new();
-  must(name != nullptr &&
-           X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                                      reinterpret_cast<const unsigned char*>("Concierge Test"), -1,
-                                      -1, 0) == 1 &&
-           X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
-                                      reinterpret_cast<const unsigned char*>(o.common_name.c_str()),
-                                      -1, -1, 0) == 1,
+  must(name != nullptr, "X509_NAME_new");
+  must(o.empty_subject ||
+           (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
+                                       reinterpret_cast<const unsigned char*>("Concierge Test"), -1,
+                                       -1, 0) == 1 &&
+            X509_NAME_add_entry_by_txt(
+                name, "CN", MBSTRING_UTF8,
+                reinterpret_cast<const unsigned char*>(o.common_name.c_str()), -1, -1, 0) == 1),
        "subject name");
   must(X509_set_subject_name(x, name) == 1, "X509_set_subject_name");
   must(X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer->cert.get()) : name) == 1,
@@ -85,7 +86,8 @@ Issued build(const Issued* issuer, const CertOptions& o, PrivateKey key, Kind ki
   X509V3_set_ctx(&ctx, issuer ? issuer->cert.get() : x, x, nullptr, nullptr, 0);
   if (kind == Kind::kLeaf) {
     add_conf_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE");
-    add_conf_ext(x, &ctx, NID_key_usage, "critical,digitalSignature");
+    add_conf_ext(x, &ctx, NID_key_usage,
+                 o.leaf_key_usage.empty() ? "critical,digitalSignature" : o.leaf_key_usage.c_str());
   } else {
     add_conf_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
     add_conf_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
@@ -164,6 +166,32 @@ std::uint64_t serial_of(const Certificate& cert) {
   std::uint64_t v = 0;
   must(ASN1_INTEGER_get_uint64(&v, X509_get0_serialNumber(cert.get())) == 1, "serial_of");
   return v;
+}
+
+Bytes directory_name_san(const std::vector<std::pair<std::string, std::string>>& attributes) {
+  X509_NAME* name = X509_NAME_new();
+  must(name != nullptr, "X509_NAME_new");
+  for (const auto& [oid, value] : attributes) {
+    ASN1_OBJECT* obj = OBJ_txt2obj(oid.c_str(), 1);
+    must(obj != nullptr &&
+             X509_NAME_add_entry_by_OBJ(name, obj, V_ASN1_UTF8STRING,
+                                        reinterpret_cast<const unsigned char*>(value.c_str()),
+                                        static_cast<int>(value.size()), -1, 0) == 1,
+         "directoryName attribute");
+    ASN1_OBJECT_free(obj);
+  }
+  GENERAL_NAME* gn = GENERAL_NAME_new();
+  GENERAL_NAMES* names = sk_GENERAL_NAME_new_null();
+  must(gn != nullptr && names != nullptr, "GENERAL_NAME_new");
+  GENERAL_NAME_set0_value(gn, GEN_DIRNAME, name);  // gn owns name
+  must(sk_GENERAL_NAME_push(names, gn) > 0, "sk_GENERAL_NAME_push");
+  unsigned char* der = nullptr;
+  const int len = i2d_GENERAL_NAMES(names, &der);
+  must(len > 0, "i2d_GENERAL_NAMES");
+  Bytes out(der, der + len);
+  OPENSSL_free(der);
+  GENERAL_NAMES_free(names);
+  return out;
 }
 
 std::string to_pem(const Certificate& cert) {

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "concierge/core/bytes.h"
@@ -39,6 +40,13 @@ struct CertOptions {
   std::vector<CustomExtension> extensions;
   // Serial number; a fresh one (unique in the process) when unset.
   std::optional<std::uint64_t> serial;
+  // Leaf certificates only: the keyUsage extension as an OpenSSL
+  // configuration value, e.g. "critical,keyEncipherment" (a TPM EK);
+  // empty means "critical,digitalSignature".
+  std::string leaf_key_usage = {};
+  // An empty subject name (no O, no CN), as many TPM EK certificates have:
+  // their identity is in a critical subjectAltName.
+  bool empty_subject = false;
 };
 
 // A certificate together with its private key, so it can issue others.
@@ -66,5 +74,10 @@ std::uint64_t serial_of(const Certificate& cert);
 
 // PEM text of a certificate.
 std::string to_pem(const Certificate& cert);
+
+// The DER of a subjectAltName (GeneralNames) holding one directoryName whose
+// attributes are the given (dotted OID, UTF8String value) pairs, each its own
+// RDN, in order: what TPM EK certificates carry (TCG EK Credential Profile).
+Bytes directory_name_san(const std::vector<std::pair<std::string, std::string>>& attributes);
 
 }  // namespace concierge::testing

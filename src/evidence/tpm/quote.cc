@@ -8,49 +8,15 @@
 #include <string_view>
 
 #include "concierge/core/signature.h"
+#include "concierge/evidence/tpm/tpm_public.h"
+#include "evidence/tpm/mu.h"
 
 namespace concierge::evidence::tpm {
 namespace {
 
-std::string hex16(std::uint32_t v) {
-  char buf[16];
-  std::snprintf(buf, sizeof buf, "0x%04x", static_cast<unsigned>(v));
-  return buf;
-}
-
-// Maps a tss2-mu return code onto an Error about `what` (which starts at
-// `offset`; tss2-mu does not say where inside it the problem is).
-Unexpected mu_error(TSS2_RC rc, std::string_view what, std::size_t offset) {
-  const TSS2_RC base = rc & 0xffffu;
-  if (base == TSS2_BASE_RC_INSUFFICIENT_BUFFER) {
-    return fail_at(Errc::kTruncated, std::string(what), offset,
-                   "input ends before the end of the structure");
-  }
-  return fail_at(Errc::kMalformed, std::string(what), offset,
-                 "tss2-mu rejects the structure (rc " + hex16(rc) + ")");
-}
-
-// Unmarshals one T from the whole of `in`; trailing bytes are kTrailingData.
-template <typename T>
-Result<T> unmarshal_all(TSS2_RC (*fn)(const std::uint8_t*, std::size_t, std::size_t*, T*),
-                        ByteView in, std::string_view what) {
-  if (in.empty()) return fail_at(Errc::kTruncated, std::string(what), 0, "input is empty");
-  T out{};
-  std::size_t offset = 0;
-  TSS2_RC rc = fn(in.data(), in.size(), &offset, &out);
-  if (rc != TSS2_RC_SUCCESS) return mu_error(rc, what, 0);
-  if (offset != in.size()) {
-    return fail_at(
-        Errc::kTrailingData, std::string(what), offset,
-        std::to_string(in.size() - offset) + " trailing bytes after the " + std::string(what));
-  }
-  return out;
-}
-
-template <typename B>
-Bytes tpm2b_bytes(const B& b) {
-  return Bytes(b.buffer, b.buffer + b.size);
-}
+using mu::hex16;
+using mu::tpm2b_bytes;
+using mu::unmarshal_all;
 
 Result<HashAlg> hash_of(std::uint16_t alg, std::string_view what) {
   auto h = hash_from_tcg_id(alg);
@@ -58,40 +24,6 @@ Result<HashAlg> hash_of(std::uint16_t alg, std::string_view what) {
     return fail(Errc::kUnsupported,
                 std::string(what) + ": unsupported hash algorithm " + hex16(alg));
   return *h;
-}
-
-Result<PublicKey> key_from_tpmt(const TPMT_PUBLIC& pub) {
-  switch (pub.type) {
-    case TPM2_ALG_RSA: {
-      std::uint32_t e = pub.parameters.rsaDetail.exponent;
-      if (e == 0) e = 65537;
-      Bytes exponent;
-      for (int shift = 24; shift >= 0; shift -= 8) {
-        auto byte = static_cast<std::uint8_t>(e >> shift);
-        if (!exponent.empty() || byte != 0) exponent.push_back(byte);
-      }
-      return PublicKey::from_rsa(ByteView(pub.unique.rsa.buffer, pub.unique.rsa.size), exponent);
-    }
-    case TPM2_ALG_ECC: {
-      EcCurve curve;
-      switch (pub.parameters.eccDetail.curveID) {
-        case TPM2_ECC_NIST_P256:
-          curve = EcCurve::kP256;
-          break;
-        case TPM2_ECC_NIST_P384:
-          curve = EcCurve::kP384;
-          break;
-        default:
-          return fail(Errc::kUnsupported, "AK public: unsupported ECC curve " +
-                                              hex16(pub.parameters.eccDetail.curveID));
-      }
-      const auto& p = pub.unique.ecc;
-      return PublicKey::from_ec_coordinates(curve, ByteView(p.x.buffer, p.x.size),
-                                            ByteView(p.y.buffer, p.y.size));
-    }
-    default:
-      return fail(Errc::kUnsupported, "AK public: unsupported key type " + hex16(pub.type));
-  }
 }
 
 }  // namespace
@@ -159,14 +91,8 @@ Result<ParsedQuote> parse_quote(ByteView tpms_attest) {
 }
 
 Result<PublicKey> parse_ak_public(ByteView in) {
-  if (in.size() >= 2 && ((std::size_t{in[0]} << 8) | in[1]) == in.size() - 2) {
-    CONCIERGE_ASSIGN_OR_RETURN(TPM2B_PUBLIC pub,
-                               unmarshal_all(&Tss2_MU_TPM2B_PUBLIC_Unmarshal, in, "TPM2B_PUBLIC"));
-    return key_from_tpmt(pub.publicArea);
-  }
-  CONCIERGE_ASSIGN_OR_RETURN(TPMT_PUBLIC pub,
-                             unmarshal_all(&Tss2_MU_TPMT_PUBLIC_Unmarshal, in, "TPMT_PUBLIC"));
-  return key_from_tpmt(pub);
+  CONCIERGE_ASSIGN_OR_RETURN(TpmPublic pub, parse_tpm_public(in));
+  return std::move(pub.key);
 }
 
 Result<QuoteCheck> verify_quote(ByteView tpms_attest, ByteView tpmt_signature, const PublicKey& ak,

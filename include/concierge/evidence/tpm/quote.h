@@ -56,7 +56,9 @@ Result<ParsedQuote> parse_quote(ByteView tpms_attest);
 // its leading size field equal to the remaining length) or a bare
 // TPMT_PUBLIC, with the same trailing-byte rule. RSA keys (modulus, exponent;
 // 0 means 65537) and ECC keys on NIST P-256 / P-384 are supported; other key
-// types or curves are kUnsupported.
+// types or curves are kUnsupported. This is parse_tpm_public(...).key
+// (tpm_public.h, which also gives the name and attributes), so a nameAlg
+// HashAlg does not know is kUnsupported too.
 Result<PublicKey> parse_ak_public(ByteView tpm2b_or_tpmt_public);
 
 struct QuoteCheck {

@@ -1,0 +1,139 @@
+// Real TPM 2.0 data from swtpm 0.7.1 (libtpms), captured with swtpm_setup
+// (--create-ek-cert, its swtpm_localca CA) and tpm2-tools 5.4 on one
+// simulated TPM: the EK certificate chain, the EK public areas the TCG
+// default templates give (tpm2_createek -G rsa / -G ecc), two AKs created
+// under those EKs (tpm2_createak) with the names the TPM reported, and a
+// tpm2_makecredential -T none credential file. Credentials made by
+// make_credential for these EKs and AK names were activated by this TPM
+// (tpm2_activatecredential) when the vectors were captured.
+#pragma once
+
+namespace concierge::evidence::tpm::swtpm_vectors {
+
+// swtpm_localca's root ("CN = swtpm-localca-rootca"), intermediate
+// ("CN = swtpm-localca") and the RSA EK certificate (NV 0x01c00002). All
+// three are valid from 2026-11-26T18:34:50Z to 9999-12-31.
+inline constexpr const char* kRootPem = R"(-----BEGIN CERTIFICATE-----
+MIIEEDCCAnigAwIBAgIUDNupB+pRw+W1AnsEGPq9QtG9NS0wDQYJKoZIhvcNAQEL
+BQAwHzEdMBsGA1UEAxMUc3d0cG0tbG9jYWxjYS1yb290Y2EwIBcNMjYxMTI2MTgz
+NDQ5WhgPOTk5OTEyMzEyMzU5NTlaMB8xHTAbBgNVBAMTFHN3dHBtLWxvY2FsY2Et
+cm9vdGNhMIIBojANBgkqhkiG9w0BAQEFAAOCAY8AMIIBigKCAYEAukgBuxo7xNc8
+XxlPpoxdc9m+/7TvgVy7qPZ8u6ygSISPzRkja+IGo4Em74L903xonB1bVLeXtJEp
+A9P/tM8xjw3YXKZQWBuFXTMrOQcGCCrXoYLLaySoh+FeiFMwLa1mwLAbLi+4cUm3
+qYfS9LA/EQrHLd98CH03ls2qBpBZ7V1Qhzikl593j9aax5SCH5mG77n7Gk6eKFq0
+lWpIZRASU6FPdfEvJyF6ABbJ4I+SJFWoynhpX021vgAnbu9DASsmcvGjCjlG2ApM
+PWGlW6iTqv0tpuMBAcoBDIsqVPtdxjqyB68mfUUbp6TamE+NEnu2XV5LlfrWNjZy
+eHOEfr8w7+MOLP7L5TomeAU+ln10FTM0+O5cJJEtX+Ell4iYlWUS510gIw+LePVw
+MszSKvI0ZvAPi2+GvfhvNa+Rq9osyI+illL830632VfTVvHokbZQqR+YLd9XuwOC
+T2wuQpDwDnSue2p6S3liy9/e1fU2yAQprrR9fPw2iToWR92hML8RAgMBAAGjQjBA
+MA8GA1UdEwEB/wQFMAMBAf8wDgYDVR0PAQH/BAQDAgIEMB0GA1UdDgQWBBT8lShg
+mESKX+fElE+3KplW4vBeKDANBgkqhkiG9w0BAQsFAAOCAYEAkdgNoB1RauaPsomU
+C3oq1cvBDqaWeehX/ZRlCvyjgb0j/VFWRRp5daTN6OrmFXD9f3XqRDmMZ6WSZdve
+GnVX7/swvgUoB8KVxTKU0kwjGvOV+rrxIAdbh0LC4M2KjmYplwGgpoTNYtx0/226
+d23fYGMQzgZR3J8TctO0t8rZmQDhYrqANsNfkP9KIfq9Aby2kWFghioCFbbqH5gl
+TN859n6fFYp/n/EGlOcwi8rJgGCxiNzkS5FanKPKwa4rDP1lmMS8PbxsAXutJ/3z
+LFVYjdXzZbvFEo8UMcMxsl4wJlOhYUVddCRetboFTvrSRf0RND5B9trR1vs0omSs
+DGnbqT1OluV6Phsb/Q54Scs6Avo7ofQ6onxZ/+qHsDftrEFqDGWjdhBnrfLt/D3o
+KV1TybrchSFMk7Q+b5deRggVunUQEYLW62kf4Ivd4NmqQEi3bWvmE0t5pO0WMiYd
+Km5Og/NFBmHV5DVKMjLJaLT4i1Epn01yzCR/eb0fBKd8REwW
+-----END CERTIFICATE-----
+)";
+inline constexpr const char* kIntermediatePem = R"(-----BEGIN CERTIFICATE-----
+MIIEKjCCApKgAwIBAgIUPlUsOn1hglURKSa7REC580Sd3XowDQYJKoZIhvcNAQEL
+BQAwHzEdMBsGA1UEAxMUc3d0cG0tbG9jYWxjYS1yb290Y2EwIBcNMjYxMTI2MTgz
+NDUwWhgPOTk5OTEyMzEyMzU5NTlaMBgxFjAUBgNVBAMTDXN3dHBtLWxvY2FsY2Ew
+ggGiMA0GCSqGSIb3DQEBAQUAA4IBjwAwggGKAoIBgQDgIM5VOhwXZ/jyRnx+KhSf
+gXZrHaTEFESAnqMXJLLT5fUXSJ9Ou/cOe5w2SUt+9brmu6jRYYmz3lky+y6OC1Pq
+oFHXPNn1GIjcWFNrwb9tPcv4Rv6r6x6aCGqKVjQPYTrTTnXlPBA4jOIQ4Il1av/U
+zBqNI0QaoPZmzk/QuSxN1oq2kAtWXZ24jrqeVFKCrl7jF2IjasZdZ6ym/jRPzeGt
+DlEabjULccKnCvm37c2kQk73wd5xoGdLY6hrvAxxcnwpeMDVsGKi2zP7HhVsKISH
+g1jDuM4KwptAqBGUcMv/sP+gwB24kTSPG2E9MQWi1GMJE+RIntoT9rSdceZkfrjn
+EhTL9HsWWVIdDtifA+jEgmsKnzmZfLIOYB3lVM5HXalY/tCzEPDXSdQIsGgd/XmF
+S5DKoODdI7Kmq2ZfrrZna7eEe9BqHbwOacXMxGYO/0/KJLM2rYjX5damVlo7iENY
+uGzipujIJfgLZaF9eu1EsRE64Axm0/NEjILJwDQeZZ8CAwEAAaNjMGEwDwYDVR0T
+AQH/BAUwAwEB/zAOBgNVHQ8BAf8EBAMCAgQwHQYDVR0OBBYEFBMug1ejnWGOnOC7
+DiufogPjVIrjMB8GA1UdIwQYMBaAFPyVKGCYRIpf58SUT7cqmVbi8F4oMA0GCSqG
+SIb3DQEBCwUAA4IBgQCny4yaVHE7n1q+0PFBsC+z2CwvvV7o+66fBNW2I5vIbWaY
+d4KazRn1uCxYhxDjlT5aMBm/8ZgB4oo8qBLnhXBQaTPstMTBsZC0QhNvnQPqMP7d
+g1NCF/X7r6o5mbr+fj7mwnU7e7CrCvljjtotYGK0xAwPhv43vfj3SZzqr+Pv8jPT
+ASzijH4VYD/PO4tCkWmrsAfK0FH0Po4uL4ynYNl90jbCqnbxbqt49HMjsslOVFaN
+KjFqrS/IjEmDe21ds3FsdG8f40QkwubZqBS61grm05yfS2ivPODUZ8IrpNYZkYn0
+o4Zw/NlTPFECnx/Lyj0+WNd32a3Mll3sphk/JnK/8QwFxWzwviJbun6fe1A+nFng
+C6HEbWg4Qz+SynjqzQZEAarxAbP/GuS6fJPPMG+3PJDkT8bPdsOsUSl41mSO2KAs
+yQczEuH+/GkyYmafLv6kxDYm1E8rDyPLH8+FNYf1M3hMCVCTkboeFgSyHuj0z6cv
+jHPTAcLDIwadQV51z7M=
+-----END CERTIFICATE-----
+)";
+inline constexpr const char* kEkRsaCertPem = R"(-----BEGIN CERTIFICATE-----
+MIID9DCCAlygAwIBAgIBAjANBgkqhkiG9w0BAQsFADAYMRYwFAYDVQQDEw1zd3Rw
+bS1sb2NhbGNhMCAXDTI2MTEyNjE4MzQ1MFoYDzk5OTkxMjMxMjM1OTU5WjASMRAw
+DgYDVQQDEwd1bmtub3duMIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8AMIIBCgKCAQEA
+osiZBvFvQNHQSKq6DMoislIDZjscH9dbLUhm2Wsj0C84Z5sYwhCtlanHWUWNrvhb
+CGg2VIEUyfmjJOR3SFGNKmnwCkYN2V56m4pNqVMiXNzypb7R47J5xVgHXpds1I/m
+GP2Nne1XqyOahoWMEcPg68krlRecp35OW2LcuUkzJzZY55a2PTtSQzbJW2VvG7pg
+PxfzBofrdnWrSENs1+NPnXDHl/OOgmCTsyaZjOHfNW5SEaPzjkFKJYJM/R21gciM
+toouf4zS4/tsQVj7YdmCx+2Oxa/4nXY9l4GdR9JGEGxDxLQ4KyO19cMiR4Edc6dT
+g60CYZxvjCgJB/YbfJhhTQIDAQABo4HMMIHJMBAGA1UdJQQJMAcGBWeBBQgBMFIG
+A1UdEQEB/wRIMEakRDBCMRYwFAYFZ4EFAgEMC2lkOjAwMDAxMDE0MRAwDgYFZ4EF
+AgIMBXN3dHBtMRYwFAYFZ4EFAgMMC2lkOjIwMTkxMDIzMAwGA1UdEwEB/wQCMAAw
+IgYDVR0JBBswGTAXBgVngQUCEDEOMAwMAzIuMAIBAAICAKQwHwYDVR0jBBgwFoAU
+Ey6DV6OdYY6c4LsOK5+iA+NUiuMwDgYDVR0PAQH/BAQDAgUgMA0GCSqGSIb3DQEB
+CwUAA4IBgQCyJ1bRzFeEa9H9z5wZMnCmb643hK9w/OVmcNgGijgGYgXm2828r0ts
+fbLnt+K5b5W7VEWHoVGqavUZvAIVyUKdZZykwjPwCG9QwhMxbGx+StwIk9hLiiMr
+f6TmdGLAeRj265M2l2PwII6ngc7CdDqvbgb5gHuMEsyFhs8iIno+91p0PKEnVDlu
+klx99qtpT0xpVsch3iOZDlUixQBgAVT0qa63B/+ioa7qh9vroJzRxZYP081LcmXL
+cotquyZzbXzZoh4oxBSQPKR9MwCldpfeEVShowUvCo73skcRAGXnTe9YjCzNcPq5
+UJVVi5hlgdBFonBh0BNJ+RYUYJFqcQEkQRNx5Q9iDRAwcHF506DmP1UBxDe781kF
+kOIlsqb11l+2GV3gfYNmyIkMvalnNZddFtdP5muLTdfoIkXD7ahwfnhu3vgPRD4Y
+QwKJkMe5QYgHhvM966BPnGKb7pCR84bdC/sgZa4ixqb9SWavAvl6O+pGKP5GBZ75
+3Zoaz58QQj4=
+-----END CERTIFICATE-----
+)";
+
+// TPM2B_PUBLIC of the EKs (templates L-1 and L-2), as tpm2_createek -u wrote them.
+inline constexpr const char* kEkRsaPublicHex =
+    "013a0001000b000300b20020837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa"
+    "00060080004300100800000000000100a2c89906f16f40d1d048aaba0cca22b25203663b1c1fd75b2d4866d9"
+    "6b23d02f38679b18c210ad95a9c759458daef85b086836548114c9f9a324e47748518d2a69f00a460dd95e7a"
+    "9b8a4da953225cdcf2a5bed1e3b279c558075e976cd48fe618fd8d9ded57ab239a86858c11c3e0ebc92b9517"
+    "9ca77e4e5b62dcb94933273658e796b63d3b524336c95b656f1bba603f17f30687eb7675ab48436cd7e34f9d"
+    "70c797f38e826093b326998ce1df356e5211a3f38e414a25824cfd1db581c88cb68a2e7f8cd2e3fb6c4158fb"
+    "61d982c7ed8ec5aff89d763d97819d47d246106c43c4b4382b23b5f5c32247811d73a75383ad02619c6f8c28"
+    "0907f61b7c98614d";
+inline constexpr const char* kEkEccPublicHex =
+    "007a0023000b000300b20020837197674484b3f81a90cc8d46a5d724fd52d76e06520b64f2a1da1b331469aa"
+    "00060080004300100003001000209d5649e833e5e0fd30817af17f9036737c85a4f66d7d62876a90ccf995e1"
+    "44890020f732951e8eca06b186e32fded53a9939378d34c200ee825d76171e1e90045404";
+
+// An ECC P-256 / ECDSA-SHA256 AK under the RSA EK: TPM2B_PUBLIC and its name
+// (tpm2_createak -u / -n).
+inline constexpr const char* kAkEccPublicHex =
+    "00580023000b00050072000000100018000b000300100020946dce8bec274cae67d690506c1973184a5a47c9"
+    "7e83c4e0c02024b548a6208600203c167d9ca5dadb35da991115924b1e0cd4789dfbd8abe416b4d4d6e992ab"
+    "c096";
+inline constexpr const char* kAkEccNameHex =
+    "000bb832f41f57e04e689c0911c4af347d5d9ece57be2473efa227cebdf0f7004b92";
+// An RSA 2048 / RSASSA-SHA256 AK under the ECC EK.
+inline constexpr const char* kAkRsaPublicHex =
+    "01180001000b00050072000000100014000b0800000000000100c5ceccddbe3bd021c7c555d6940e0acac68a"
+    "7f574f9223ee8a24d63dd58f4a3376b8dbddcc544a9b3b700b0e3546e89cf48b7d776feb743e47e7453af402"
+    "0b3cfa2d620029f3cb1adae7d12170e9da110dda8c5b2f8404552079fc2b0dd65f7f67f2f80cbdd332f5670e"
+    "bc4c701281992df1139d5e5022db48399c5fba6bf52439589c54b354174cfaf1ccf1dad92330ab47c1b9feac"
+    "015b1bfa18e0be684bf3422354ea4d64a10d0a74a8b9a29193010e3f660b4c422f92b97bc39ea914c7e1781b"
+    "3ef626f9925637c5c55e6584b64ad492ae5a2f37228d2cf0636a7108f916edec1b4496f67cc60c2e6df9b812"
+    "490089a97756c81fba7b6b8c972f627dbc91";
+inline constexpr const char* kAkRsaNameHex =
+    "000b6206748fefdb7b308bc7708a6cc01d4c9f742875373d4dc84d0af3e752754cbf";
+
+// tpm2_makecredential -T none -u <RSA EK> -n <kAkEccName> -s "sixteen byte key".
+inline constexpr const char* kTpm2ToolsCredentialHex =
+    "badcc0de00000001003400203448f44573bf30d241e0e3c7f1942c610b09444bc6eeb2a9981135e7173bb2ea"
+    "0acf741748601ddc09b4c2976efdcea854b701009e852a1143ca2f336c7c46e7106b3c16b83bc5d332f689ea"
+    "4d3eb9b1a2b488d278de4f481fd6848c3a7fb1256bb1c53e7e6e6c3ed5c17e6bc558808b4461ef79d9a49b97"
+    "35ca3d9cd5735602cb9c619d4746a286ef0a490733d3ac9e9aab9aa2c0d812528bdcecb78f84bd9a32fbc9ee"
+    "ec93f5bef6493829412843922facc7c681d3d9321ff127f36d50ccc52641a15f179db8bd91d8d355744785cd"
+    "f734be02e1417021c97d168b37bad1cefa55125db7df885964c928fcf15b4e030170f87de373cae5238eff14"
+    "c086c43523fffacdae6fa3bf56de0df87f6d8052052dfe972e4000d1e71ebe4307e7972c6b40f5d4abbb9c61"
+    "3056ea748b25b5920c40f352";
+
+}  // namespace concierge::evidence::tpm::swtpm_vectors

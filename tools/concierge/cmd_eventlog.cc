@@ -1,4 +1,4 @@
-// concierge eventlog show|replay|diff: TCG firmware event logs.
+// concierge eventlog show|replay|diff|reference: TCG firmware event logs.
 #include <cstdio>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -9,6 +9,7 @@
 #include "concierge/measure/event_log.h"
 #include "concierge/measure/event_log_diff.h"
 #include "concierge/measure/event_types.h"
+#include "concierge/measure/reference.h"
 #include "concierge/measure/replay.h"
 #include "pcr_json.h"
 
@@ -18,6 +19,7 @@ namespace {
 struct LogOptions {
   std::string path;
   std::string other;
+  std::string out;  // reference: write here instead of stdout
   bool json = false;
   bool all = false;
 };
@@ -145,6 +147,25 @@ int diff(const LogOptions& o) {
   return kExitRejected;
 }
 
+// Reference values from a known-good log, as JSON (2-space indent).
+int reference(const LogOptions& o) {
+  auto log = load(o.path);
+  if (!log) return report(o.path, log.error());
+  auto result = measure::replay(*log);
+  if (!result) return report(o.path, result.error());
+  measure::ReferenceValues ref = measure::reference_from_log(*log, *result);
+  if (ref.pcrs.empty() && ref.digests.empty()) {
+    return report(o.path, make_error(Errc::kUnsupported, "the log has no bank this build replays"));
+  }
+  std::string text = measure::reference_values_json(ref).dump(2) + "\n";
+  if (o.out.empty()) {
+    std::fputs(text.c_str(), stdout);
+    return kExitOk;
+  }
+  if (auto w = write_text(o.out, text); !w) return report(o.out, w.error());
+  return kExitOk;
+}
+
 }  // namespace
 
 void register_eventlog(CLI::App& app, Context& ctx) {
@@ -168,6 +189,12 @@ void register_eventlog(CLI::App& app, Context& ctx) {
   d->add_option("b", opts->other, "Second log")->required();
   d->add_flag("--json", opts->json, "Print the difference as JSON");
   d->callback([&ctx, opts] { ctx.exit_code = diff(*opts); });
+
+  auto* ref = cmd->add_subcommand(
+      "reference", "Reference values from a known-good log: its PCR values and event digests");
+  ref->add_option("log", opts->path, "Event log of a known-good boot")->required();
+  ref->add_option("--out", opts->out, "Write the JSON here instead of stdout");
+  ref->callback([&ctx, opts] { ctx.exit_code = reference(*opts); });
 }
 
 }  // namespace concierge::cli

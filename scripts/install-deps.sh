@@ -10,7 +10,7 @@ PACKAGES="
   libssl-dev openssl
   nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libtss2-dev tpm2-tools hyperfine python3
+  libtss2-dev tpm2-tools swtpm swtpm-tools hyperfine python3
 "
 
 missing=""

@@ -24,6 +24,8 @@ std::string_view errc_name(Errc code) {
       return "crypto error";
     case Errc::kNotFound:
       return "not found";
+    case Errc::kDevice:
+      return "device error";
     case Errc::kInternal:
       return "internal error";
   }

@@ -64,11 +64,14 @@ std::string slurp(const std::filesystem::path& p) {
 }  // namespace
 
 CliRun run_cli(const std::string& args) {
+  return run_shell(std::string("'") + CONCIERGE_CLI_PATH + "' " + args);
+}
+
+CliRun run_shell(const std::string& command) {
   TempDir tmp;
   auto out = tmp / "stdout";
   auto err = tmp / "stderr";
-  std::string cmd = std::string("'") + CONCIERGE_CLI_PATH + "' " + args + " >'" + out.string() +
-                    "' 2>'" + err.string() + "' </dev/null";
+  std::string cmd = "(" + command + ") >'" + out.string() + "' 2>'" + err.string() + "' </dev/null";
   int status = std::system(cmd.c_str());
   CliRun r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);

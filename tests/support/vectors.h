@@ -41,6 +41,8 @@ struct CliRun {
 // Runs build/bin/concierge with the given argument string (shell-quoted by the
 // caller), capturing stdout and stderr.
 CliRun run_cli(const std::string& args);
+// Runs a shell command line, capturing stdout and stderr.
+CliRun run_shell(const std::string& command);
 
 }  // namespace concierge::testing
 

@@ -37,5 +37,9 @@ void register_eventlog(CLI::App& app, Context& ctx);
 void register_ima(CLI::App& app, Context& ctx);
 void register_boot(CLI::App& app, Context& ctx);
 void register_tpm(CLI::App& app, Context& ctx);
+// Under `tpm`: the commands that talk to a TPM (cmd_tpm_attest.cc).
+void register_tpm_attester(CLI::App& tpm, Context& ctx);
+// Under `tpm`: enrolment checks from public data (cmd_tpm_credential.cc).
+void register_tpm_verifier(CLI::App& tpm, Context& ctx);
 
 }  // namespace concierge::cli

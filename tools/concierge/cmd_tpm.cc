@@ -10,13 +10,12 @@
 #include "concierge/core/encoding.h"
 #include "concierge/evidence/tpm/quote.h"
 #include "concierge/measure/event_log.h"
+#include "concierge/measure/reference.h"
 #include "concierge/measure/replay.h"
 #include "pcr_json.h"
 
 namespace concierge::cli {
 namespace {
-
-using PcrValues = std::map<HashAlg, std::map<unsigned, Bytes>>;
 
 struct VerifyOptions {
   std::string ak;
@@ -25,38 +24,9 @@ struct VerifyOptions {
   std::string nonce;
   std::string pcrs;
   std::string eventlog;
+  std::string reference;
   bool json = false;
 };
-
-// {"pcrs": {"sha256": {"0": "<hex>", ...}, ...}}, as `eventlog replay --json`.
-Result<PcrValues> parse_pcrs_json(ByteView text) {
-  auto j = nlohmann::json::parse(as_chars(text), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("pcrs") || !j["pcrs"].is_object()) {
-    return fail(Errc::kMalformed, "expected {\"pcrs\": {\"<bank>\": {\"<index>\": \"<hex>\"}}}");
-  }
-  PcrValues out;
-  for (const auto& [bank, pcrs] : j["pcrs"].items()) {
-    auto alg = hash_from_name(bank);
-    if (!alg) return fail(Errc::kMalformed, "unknown bank \"" + bank + "\"");
-    if (!pcrs.is_object()) return fail(Errc::kMalformed, "bank " + bank + " is not an object");
-    for (const auto& [index, value] : pcrs.items()) {
-      unsigned pcr = 0;
-      for (char c : index) {
-        if (c < '0' || c > '9' || pcr > 23) return fail(Errc::kMalformed, "bad PCR index " + index);
-        pcr = pcr * 10 + static_cast<unsigned>(c - '0');
-      }
-      if (index.empty() || pcr >= measure::kPcrCount || !value.is_string()) {
-        return fail(Errc::kMalformed, "bad PCR entry " + bank + ":" + index);
-      }
-      CONCIERGE_ASSIGN_OR_RETURN(Bytes v, hex_decode(value.get<std::string>()));
-      if (v.size() != digest_size(*alg)) {
-        return fail(Errc::kMalformed, bank + ":" + index + " has the wrong size");
-      }
-      out[*alg][pcr] = std::move(v);
-    }
-  }
-  return out;
-}
 
 Result<PublicKey> load_ak(const std::string& path) {
   CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
@@ -101,8 +71,16 @@ int emit(const VerifyOptions& o, const Verdict& v, const evidence::tpm::ParsedQu
                        {"pcr_selection", sel}};
     }
     print_json(out);
-  } else if (v.accepted) {
-    std::printf("quote verified\n");
+  } else if (v.accepted && q != nullptr) {
+    std::size_t count = 0;
+    for (const auto& sel : q->selections) count += sel.pcrs.size();
+    std::string what = "AK signature, nonce";
+    if (!o.pcrs.empty() || !o.eventlog.empty()) {
+      what += ", " + std::to_string(count) + " quoted PCRs";
+    }
+    if (!o.eventlog.empty()) what += ", event log replay";
+    if (!o.reference.empty()) what += ", reference values";
+    std::printf("quote verified (%s)\n", what.c_str());
   }
   return v.accepted ? kExitOk : report_rejected(v.reason);
 }
@@ -125,12 +103,22 @@ int verify(const VerifyOptions& o) {
     if (!values) return report(o.pcrs, values.error());
     given = std::move(*values);
   }
+  std::optional<measure::ReferenceValues> reference;
+  if (!o.reference.empty()) {
+    auto text = read_file(o.reference);
+    if (!text) return report(o.reference, text.error());
+    auto ref = measure::parse_reference_values(as_chars(*text));
+    if (!ref) return report(o.reference, ref.error());
+    reference = std::move(*ref);
+  }
+  std::optional<measure::EventLog> log;
   std::optional<measure::ReplayResult> replayed;
   if (!o.eventlog.empty()) {
     auto data = read_file(o.eventlog);
     if (!data) return report(o.eventlog, data.error());
-    auto log = measure::parse_event_log(std::move(*data));
-    if (!log) return report(o.eventlog, log.error());
+    auto parsed = measure::parse_event_log(std::move(*data));
+    if (!parsed) return report(o.eventlog, parsed.error());
+    log = std::move(*parsed);
     auto r = measure::replay(*log);
     if (!r) return report(o.eventlog, r.error());
     replayed = std::move(*r);
@@ -151,6 +139,17 @@ int verify(const VerifyOptions& o) {
     std::string mismatch = compare_with_replay(check->quote, *given, *replayed);
     if (!mismatch.empty()) check->verdict = Verdict::reject(mismatch);
   }
+  if (check->verdict.accepted && reference) {
+    // The quote is authentic and its log honest; now: is what it measured
+    // what we expect? A mismatch names the PCR and the first unknown event.
+    if (!given) {
+      return report("--reference",
+                    make_error(Errc::kInvalidArgument, "needs --pcrs or --eventlog"));
+    }
+    std::vector<std::pair<HashAlg, std::vector<unsigned>>> selection;
+    for (const auto& s : check->quote.selections) selection.emplace_back(s.bank, s.pcrs);
+    check->verdict = measure::appraise_pcrs(selection, *given, *reference, log ? &*log : nullptr);
+  }
   return emit(o, check->verdict, &check->quote);
 }
 
@@ -169,8 +168,13 @@ void register_tpm(CLI::App& app, Context& ctx) {
   v->add_option("--pcrs", opts->pcrs, "PCR values, {\"pcrs\": {\"sha256\": {\"0\": hex}}}");
   v->add_option("--eventlog", opts->eventlog,
                 "TCG event log: the quoted PCRs must equal its replay");
+  v->add_option("--reference", opts->reference,
+                "Reference values {\"pcrs\": ..., \"digests\": ...} (eventlog reference): "
+                "quoted PCRs must match; a mismatch names the first unknown event");
   v->add_flag("--json", opts->json, "Print the verdict and the quote's claims as JSON");
   v->callback([&ctx, opts] { ctx.exit_code = verify(*opts); });
+  register_tpm_attester(*cmd, ctx);
+  register_tpm_verifier(*cmd, ctx);
 }
 
 }  // namespace concierge::cli

@@ -6,6 +6,45 @@
 
 namespace concierge::cli {
 
+nlohmann::json pcr_values_json(const PcrValues& values) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const auto& [bank, pcrs] : values) {
+    nlohmann::json b = nlohmann::json::object();
+    for (const auto& [pcr, value] : pcrs) b[std::to_string(pcr)] = hex_encode(value);
+    out[std::string(hash_name(bank))] = std::move(b);
+  }
+  return out;
+}
+
+Result<PcrValues> parse_pcrs_json(ByteView text) {
+  auto j = nlohmann::json::parse(as_chars(text), nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !j.is_object() || !j.contains("pcrs") || !j["pcrs"].is_object()) {
+    return fail(Errc::kMalformed, "expected {\"pcrs\": {\"<bank>\": {\"<index>\": \"<hex>\"}}}");
+  }
+  PcrValues out;
+  for (const auto& [bank, pcrs] : j["pcrs"].items()) {
+    auto alg = hash_from_name(bank);
+    if (!alg) return fail(Errc::kMalformed, "unknown bank \"" + bank + "\"");
+    if (!pcrs.is_object()) return fail(Errc::kMalformed, "bank " + bank + " is not an object");
+    for (const auto& [index, value] : pcrs.items()) {
+      unsigned pcr = 0;
+      for (char c : index) {
+        if (c < '0' || c > '9' || pcr > 23) return fail(Errc::kMalformed, "bad PCR index " + index);
+        pcr = pcr * 10 + static_cast<unsigned>(c - '0');
+      }
+      if (index.empty() || pcr >= measure::kPcrCount || !value.is_string()) {
+        return fail(Errc::kMalformed, "bad PCR entry " + bank + ":" + index);
+      }
+      CONCIERGE_ASSIGN_OR_RETURN(Bytes v, hex_decode(value.get<std::string>()));
+      if (v.size() != digest_size(*alg)) {
+        return fail(Errc::kMalformed, bank + ":" + index + " has the wrong size");
+      }
+      out[*alg][pcr] = std::move(v);
+    }
+  }
+  return out;
+}
+
 nlohmann::json pcrs_json(const std::vector<measure::PcrBank>& banks, bool all) {
   nlohmann::json out = nlohmann::json::object();
   for (const auto& bank : banks) {

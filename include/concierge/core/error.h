@@ -26,6 +26,7 @@ enum class Errc {
   kIo,               // file or device could not be read or written
   kCrypto,           // the crypto library failed (not a failed verification)
   kNotFound,         // a named thing does not exist
+  kDevice,           // a device (a TPM, a guest driver) failed or refused a command
   kInternal,         // a bug: an invariant did not hold
 };
 

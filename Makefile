@@ -44,6 +44,7 @@ bench: BUILD_TYPE = Release
 bench: BUILD_DIR = build-release
 bench: build
 	@./bench/replay_ratios.sh $(BUILD_DIR)/bin/concierge_bench
+	@./bench/quote_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/cli_vs_tpm2_eventlog.sh $(BUILD_DIR)/bin/concierge
 
 format:

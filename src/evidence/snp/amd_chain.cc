@@ -1,0 +1,259 @@
+// VCEK/VLEK chain verification against trusted AMD root sets.
+#include "concierge/evidence/snp/amd_chain.h"
+
+#include <algorithm>
+#include <string>
+#include <utility>
+
+#include "concierge/core/digest.h"
+
+namespace concierge::evidence::snp {
+namespace {
+
+std::string kind_label(SigningKey kind) { return kind == SigningKey::kVlek ? "VLEK" : "VCEK"; }
+
+std::string pname(Product p) { return std::string(product_name(p)); }
+
+// The product named by the issuer's CN: "SEV-Milan" (ASK), "SEV-VLEK-Milan" (ASVK).
+Product product_from_issuer(const Certificate& leaf) {
+  const std::string issuer = leaf.issuer();
+  const std::size_t at = issuer.rfind("CN = ");
+  if (at == std::string::npos) return Product::kUnknown;
+  std::string_view cn = std::string_view(issuer).substr(at + 5);
+  cn = cn.substr(0, cn.find(','));
+  for (std::string_view prefix : {"SEV-VLEK-", "SEV-"}) {
+    if (cn.substr(0, prefix.size()) == prefix) {
+      return parse_product(cn.substr(prefix.size())).value_or(Product::kUnknown);
+    }
+  }
+  return Product::kUnknown;
+}
+
+// "VCEK (productName Milan-B0)" or just "VCEK".
+std::string describe(const VcekInfo& info) {
+  std::string out = kind_label(info.kind);
+  if (!info.product_name.empty()) out += " (productName " + info.product_name + ")";
+  return out;
+}
+
+AmdChainVerdict rejected(const VcekInfo& info, Product product, std::string why) {
+  AmdChainVerdict v;
+  v.accepted = false;
+  v.reason = std::move(why);
+  v.product = product;
+  v.kind = info.kind;
+  v.info = info;
+  return v;
+}
+
+// One attempt against one root set.
+Result<AmdChainVerdict> attempt(const Certificate& leaf, const VcekInfo& info,
+                                const std::vector<Certificate>& supplied, const AmdRootSet& set,
+                                const ChainOptions& options) {
+  const bool vlek = info.kind == SigningKey::kVlek;
+  const Certificate* trusted_mid = vlek ? (set.asvk ? &*set.asvk : nullptr) : &set.ask;
+  std::vector<Certificate> intermediates;
+  if (trusted_mid != nullptr) {
+    intermediates.push_back(*trusted_mid);
+  } else {
+    for (const Certificate& c : supplied) {
+      if (!c.self_signed()) intermediates.push_back(c);
+    }
+    if (intermediates.empty()) {
+      return rejected(
+          info, set.product,
+          "VLEK needs an ASVK, and the trusted " + pname(set.product) + " root set has none");
+    }
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(ChainVerdict chain,
+                             verify_chain(leaf, intermediates, {set.ark}, options));
+  if (!chain.accepted) return rejected(info, set.product, std::move(chain.reason));
+  const std::string via = vlek ? "ASVK" : "ASK";
+  if (chain.chain.size() != 3) {
+    return rejected(info, set.product,
+                    kind_label(info.kind) + " must chain through the " + via + " (chain of " +
+                        std::to_string(chain.chain.size()) + " certificates)");
+  }
+  if (trusted_mid == nullptr && chain.chain[1].der() == set.ask.der()) {
+    return rejected(info, set.product, "VLEK is issued by the ASK, not by an ASVK");
+  }
+  AmdChainVerdict out;
+  out.accepted = true;
+  out.product = set.product;
+  out.kind = info.kind;
+  out.info = info;
+  out.chain = std::move(chain.chain);
+  return out;
+}
+
+// Every trusted set of `product` (several may share one, e.g. AMD's and a
+// pinned test root) until one anchors the leaf. When none does, the reason is
+// that of a set whose names matched (a signature or validity failure says
+// more than "unable to get local issuer certificate"), else the first.
+// nullopt when `trusted` has no set of the product.
+Result<std::optional<AmdChainVerdict>> attempt_product(
+    const Certificate& leaf, const VcekInfo& info, const std::vector<Certificate>& supplied,
+    const std::vector<AmdRootSet>& trusted, Product product, const ChainOptions& options) {
+  std::optional<AmdChainVerdict> best;
+  for (const AmdRootSet& set : trusted) {
+    if (set.product != product) continue;
+    CONCIERGE_ASSIGN_OR_RETURN(AmdChainVerdict v, attempt(leaf, info, supplied, set, options));
+    if (v.accepted) return std::optional<AmdChainVerdict>(std::move(v));
+    const bool no_issuer = v.reason.find("unable to get local issuer") != std::string::npos;
+    if (!best ||
+        (!no_issuer && best->reason.find("unable to get local issuer") != std::string::npos)) {
+      best = std::move(v);
+    }
+  }
+  return best;
+}
+
+void append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
+
+// SHA-256 over everything the cached outcome depends on.
+Result<std::string> cache_key(const Certificate& leaf, const std::vector<AmdRootSet>& trusted,
+                              Product product, const ChainOptions& options) {
+  Bytes material;
+  append(material, leaf.fingerprint_sha256());
+  material.push_back(static_cast<std::uint8_t>(product));
+  for (const AmdRootSet& s : trusted) {
+    material.push_back(static_cast<std::uint8_t>(s.product));
+    append(material, s.ark.fingerprint_sha256());
+    append(material, s.ask.fingerprint_sha256());
+    if (s.asvk) append(material, s.asvk->fingerprint_sha256());
+    material.push_back(s.asvk ? 1 : 0);
+  }
+  std::vector<Bytes> crls;
+  for (const Crl& crl : options.crls) {
+    CONCIERGE_ASSIGN_OR_RETURN(Bytes fp, digest(HashAlg::kSha256, crl.der()));
+    crls.push_back(std::move(fp));
+  }
+  std::sort(crls.begin(), crls.end());
+  for (const Bytes& fp : crls) append(material, fp);
+  material.push_back(options.require_crl_for_every_ca ? 1 : 0);
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes key, digest(HashAlg::kSha256, material));
+  return std::string(as_chars(key));
+}
+
+// Seconds resolution, as certificate and CRL times have (and as verify_chain
+// hands the time to OpenSSL).
+TimePoint whole_seconds(TimePoint t) {
+  return std::chrono::time_point_cast<std::chrono::seconds>(t);
+}
+
+}  // namespace
+
+Result<AmdChainVerdict> verify_amd_chain(const Certificate& leaf,
+                                         const std::vector<Certificate>& supplied,
+                                         const std::vector<AmdRootSet>& trusted, Product product,
+                                         const ChainOptions& options) {
+  if (trusted.empty()) return fail(Errc::kInvalidArgument, "no trusted AMD root set given");
+  CONCIERGE_ASSIGN_OR_RETURN(VcekInfo info, parse_vcek_extensions(leaf));
+  Product claimed = info.product();
+  if (claimed == Product::kUnknown) claimed = product_from_issuer(leaf);
+
+  if (product != Product::kUnknown) {
+    CONCIERGE_ASSIGN_OR_RETURN(std::optional<AmdChainVerdict> v,
+                               attempt_product(leaf, info, supplied, trusted, product, options));
+    if (!v) return rejected(info, product, "no trusted AMD root set for " + pname(product));
+    if (v->accepted) return std::move(*v);
+    if (claimed != Product::kUnknown && claimed != product) {
+      v->reason = describe(info) + " is for " + pname(claimed) + " but the product is " +
+                  pname(product) + ": it does not chain to the " + pname(product) + " ARK (" +
+                  v->reason + ")";
+    } else {
+      v->reason =
+          describe(info) + " does not chain to the " + pname(product) + " ARK: " + v->reason;
+    }
+    return std::move(*v);
+  }
+
+  std::vector<Product> order;
+  if (claimed != Product::kUnknown) order.push_back(claimed);
+  if (Product issuer = product_from_issuer(leaf);
+      issuer != Product::kUnknown && std::find(order.begin(), order.end(), issuer) == order.end()) {
+    order.push_back(issuer);
+  }
+  for (const AmdRootSet& s : trusted) {
+    if (std::find(order.begin(), order.end(), s.product) == order.end()) order.push_back(s.product);
+  }
+  std::string first_reason;
+  std::string tried;
+  for (Product p : order) {
+    CONCIERGE_ASSIGN_OR_RETURN(std::optional<AmdChainVerdict> v,
+                               attempt_product(leaf, info, supplied, trusted, p, options));
+    if (!v) continue;
+    if (v->accepted) return std::move(*v);
+    if (first_reason.empty()) first_reason = pname(p) + ": " + v->reason;
+    tried += (tried.empty() ? "" : ", ") + pname(p);
+  }
+  return rejected(info, Product::kUnknown,
+                  describe(info) + " does not chain to any trusted AMD ARK (tried " + tried +
+                      "); " + first_reason);
+}
+
+// ---- AmdChainCache ----
+
+Result<AmdChainVerdict> AmdChainCache::verify(const Certificate& leaf,
+                                              const std::vector<Certificate>& supplied,
+                                              const std::vector<AmdRootSet>& trusted,
+                                              Product product, const ChainOptions& options) {
+  CONCIERGE_ASSIGN_OR_RETURN(std::string key, cache_key(leaf, trusted, product, options));
+  const TimePoint at = whole_seconds(options.at.value_or(std::chrono::system_clock::now()));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.valid_from <= at && at <= it->second.valid_until) {
+      ++hits_;
+      return it->second.verdict;
+    }
+    ++verifications_;
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(AmdChainVerdict v,
+                             verify_amd_chain(leaf, supplied, trusted, product, options));
+  if (!v.accepted || v.chain.empty()) return v;
+
+  Entry entry{v, TimePoint::min(), TimePoint::max()};
+  for (const Certificate& c : v.chain) {
+    entry.valid_from = std::max(entry.valid_from, c.not_before());
+    entry.valid_until = std::min(entry.valid_until, c.not_after());
+  }
+  // Only the CRLs of this chain's issuers took part in the verification.
+  for (const Crl& crl : options.crls) {
+    const std::string issuer = crl.issuer();
+    const bool used = std::any_of(v.chain.begin(), v.chain.end(),
+                                  [&](const Certificate& c) { return c.issuer() == issuer; });
+    if (!used) continue;
+    entry.valid_from = std::max(entry.valid_from, crl.this_update());
+    if (auto next = crl.next_update()) entry.valid_until = std::min(entry.valid_until, *next);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (capacity_ == 0) return v;
+  if (entries_.size() >= capacity_ && entries_.find(key) == entries_.end()) {
+    entries_.erase(entries_.begin());
+  }
+  entries_.insert_or_assign(std::move(key), std::move(entry));
+  return v;
+}
+
+std::size_t AmdChainCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+std::uint64_t AmdChainCache::hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hits_;
+}
+
+std::uint64_t AmdChainCache::verifications() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return verifications_;
+}
+
+void AmdChainCache::clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.clear();
+}
+
+}  // namespace concierge::evidence::snp

@@ -3,14 +3,14 @@
 #include <gtest/gtest.h>
 #include <openssl/asn1.h>
 #include <openssl/err.h>
-#include <openssl/evp.h>
 #include <openssl/objects.h>
-#include <openssl/pem.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 namespace concierge::testing {
 namespace {
@@ -29,82 +29,96 @@ std::uint64_t next_serial() {
   return ++counter;
 }
 
-std::time_t to_time_t(TimePoint t) { return std::chrono::system_clock::to_time_t(t); }
-
-void set_time(ASN1_TIME* field, TimePoint t) {
-  must(ASN1_TIME_set(field, to_time_t(t)) != nullptr, "ASN1_TIME_set");
+template <typename T>
+T must_value(Result<T> r, const char* what) {
+  if (!r) {
+    ADD_FAILURE() << "test_pki: " << what << ": " << r.error().to_string();
+    std::fprintf(stderr, "test_pki: %s: %s\n", what, r.error().to_string().c_str());
+    std::abort();
+  }
+  return std::move(r).value();
 }
 
-void add_conf_ext(X509* x, X509V3_CTX* ctx, int nid, const char* value) {
-  X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, ctx, nid, value);
-  must(ext != nullptr, "X509V3_EXT_conf_nid");
-  must(X509_add_ext(x, ext, -1) == 1, "X509_add_ext");
-  X509_EXTENSION_free(ext);
+// An OpenSSL configuration value such as "critical,keyEncipherment" (the form
+// CertOptions::leaf_key_usage takes) as a KeyUsage.
+KeyUsage parse_key_usage(const std::string& text) {
+  static const std::pair<const char*, std::uint16_t> kNames[] = {
+      {"digitalSignature", key_usage::kDigitalSignature},
+      {"nonRepudiation", key_usage::kNonRepudiation},
+      {"keyEncipherment", key_usage::kKeyEncipherment},
+      {"dataEncipherment", key_usage::kDataEncipherment},
+      {"keyAgreement", key_usage::kKeyAgreement},
+      {"keyCertSign", key_usage::kKeyCertSign},
+      {"cRLSign", key_usage::kCrlSign},
+      {"encipherOnly", key_usage::kEncipherOnly},
+      {"decipherOnly", key_usage::kDecipherOnly},
+  };
+  KeyUsage ku{0, false};
+  std::size_t pos = 0;
+  while (pos <= text.size()) {
+    const std::size_t comma = std::min(text.find(',', pos), text.size());
+    std::string word = text.substr(pos, comma - pos);
+    std::erase(word, ' ');
+    pos = comma + 1;
+    if (word.empty()) continue;
+    if (word == "critical") {
+      ku.critical = true;
+      continue;
+    }
+    bool known = false;
+    for (const auto& [name, bit] : kNames) {
+      if (word == name) {
+        ku.bits |= bit;
+        known = true;
+      }
+    }
+    must(known, "unknown keyUsage name in leaf_key_usage");
+  }
+  return ku;
 }
 
-void add_custom_ext(X509* x, const CustomExtension& e) {
-  ASN1_OBJECT* obj = OBJ_txt2obj(e.oid.c_str(), 1);
-  must(obj != nullptr, "OBJ_txt2obj");
-  ASN1_OCTET_STRING* value = ASN1_OCTET_STRING_new();
-  must(value != nullptr && ASN1_OCTET_STRING_set(value, e.der_value.data(),
-                                                 static_cast<int>(e.der_value.size())) == 1,
-       "ASN1_OCTET_STRING_set");
-  X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, e.critical ? 1 : 0, value);
-  must(ext != nullptr && X509_add_ext(x, ext, -1) == 1, "custom extension");
-  X509_EXTENSION_free(ext);
-  ASN1_OCTET_STRING_free(value);
-  ASN1_OBJECT_free(obj);
+DistinguishedName subject_of(const CertOptions& o) {
+  if (o.empty_subject) return {};
+  return {{NameAttribute::kOrganization, "Concierge Test"},
+          {NameAttribute::kCommonName, o.common_name}};
+}
+
+// The signature every certificate and CRL made here carries: SHA-256 with
+// ECDSA, or with RSA PKCS#1 v1.5 for an RSA issuer.
+SignatureScheme scheme_of(const PrivateKey& signer) {
+  return signer.type() == KeyType::kEc ? SignatureScheme::kEcdsaSha256
+                                       : SignatureScheme::kRsaPkcs1Sha256;
 }
 
 enum class Kind { kRoot, kCa, kLeaf };
 
 Issued build(const Issued* issuer, const CertOptions& o, PrivateKey key, Kind kind) {
-  X509* x = X509_new();
-  must(x != nullptr && X509_set_version(x, 2) == 1, "X509_new");
-  must(ASN1_INTEGER_set_uint64(X509_get_serialNumber(x), o.serial.value_or(next_serial())) == 1,
-       "serial");
-  X509_NAME* name = X509_NAME_new();
-  must(name != nullptr, "X509_NAME_new");
-  must(o.empty_subject ||
-           (X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8,
-                                       reinterpret_cast<const unsigned char*>("Concierge Test"), -1,
-                                       -1, 0) == 1 &&
-            X509_NAME_add_entry_by_txt(
-                name, "CN", MBSTRING_UTF8,
-                reinterpret_cast<const unsigned char*>(o.common_name.c_str()), -1, -1, 0) == 1),
-       "subject name");
-  must(X509_set_subject_name(x, name) == 1, "X509_set_subject_name");
-  must(X509_set_issuer_name(x, issuer ? X509_get_subject_name(issuer->cert.get()) : name) == 1,
-       "X509_set_issuer_name");
-  X509_NAME_free(name);
-  set_time(X509_getm_notBefore(x), o.validity.not_before);
-  set_time(X509_getm_notAfter(x), o.validity.not_after);
-  must(X509_set_pubkey(x, key.get()) == 1, "X509_set_pubkey");
-
-  X509V3_CTX ctx;
-  X509V3_set_ctx_nodb(&ctx);
-  X509V3_set_ctx(&ctx, issuer ? issuer->cert.get() : x, x, nullptr, nullptr, 0);
-  if (kind == Kind::kLeaf) {
-    add_conf_ext(x, &ctx, NID_basic_constraints, "critical,CA:FALSE");
-    add_conf_ext(x, &ctx, NID_key_usage,
-                 o.leaf_key_usage.empty() ? "critical,digitalSignature" : o.leaf_key_usage.c_str());
-  } else {
-    add_conf_ext(x, &ctx, NID_basic_constraints, "critical,CA:TRUE");
-    add_conf_ext(x, &ctx, NID_key_usage, "critical,keyCertSign,cRLSign");
+  CertSpec spec;
+  spec.subject = subject_of(o);
+  spec.serial = serial_from_u64(o.serial.value_or(next_serial()));
+  spec.not_before = o.validity.not_before;
+  spec.not_after = o.validity.not_after;
+  spec.basic_constraints = BasicConstraints{kind != Kind::kLeaf, std::nullopt, true};
+  spec.key_usage = kind == Kind::kLeaf
+                       ? (o.leaf_key_usage.empty() ? KeyUsage{key_usage::kDigitalSignature, true}
+                                                   : parse_key_usage(o.leaf_key_usage))
+                       : KeyUsage{key_usage::kKeyCertSign | key_usage::kCrlSign, true};
+  spec.subject_key_identifier = true;
+  spec.authority_key_identifier = issuer != nullptr;
+  spec.extensions = o.extensions;
+  spec.signature = scheme_of(issuer ? issuer->key : key);
+  if (issuer == nullptr) {
+    Certificate cert = must_value(self_sign_certificate(spec, key), "self_sign_certificate");
+    return Issued{std::move(cert), std::move(key)};
   }
-  add_conf_ext(x, &ctx, NID_subject_key_identifier, "hash");
-  if (issuer != nullptr) add_conf_ext(x, &ctx, NID_authority_key_identifier, "keyid:always");
-  for (const CustomExtension& e : o.extensions) add_custom_ext(x, e);
-
-  EVP_PKEY* signer = issuer ? issuer->key.get() : key.get();
-  must(X509_sign(x, signer, EVP_sha256()) > 0, "X509_sign");
-  return Issued{Certificate::adopt(x), std::move(key)};
+  PublicKey pub = must_value(key.public_key(), "public_key");
+  Certificate cert =
+      must_value(issue_certificate(spec, pub, issuer->cert, issuer->key), "issue_certificate");
+  return Issued{std::move(cert), std::move(key)};
 }
 
 PrivateKey fresh_key() {
-  Result<PrivateKey> key = PrivateKey::generate_ec(EcCurve::kP256);
-  must(key.has_value(), "generate_ec");
-  return std::move(key).value();
+  return must_value(PrivateKey::generate_ec(EcCurve::kP256), "generate_ec");
 }
 
 }  // namespace
@@ -136,30 +150,14 @@ Issued make_leaf(const Issued& issuer, const CertOptions& options, PrivateKey ke
 
 Crl make_crl(const Issued& issuer, const std::vector<std::uint64_t>& revoked_serials,
              Validity validity) {
-  X509_CRL* crl = X509_CRL_new();
-  must(crl != nullptr && X509_CRL_set_version(crl, 1) == 1, "X509_CRL_new");
-  must(X509_CRL_set_issuer_name(crl, X509_get_subject_name(issuer.cert.get())) == 1, "CRL issuer");
-  ASN1_TIME* last = ASN1_TIME_new();
-  ASN1_TIME* next = ASN1_TIME_new();
-  must(last != nullptr && next != nullptr, "ASN1_TIME_new");
-  set_time(last, validity.not_before);
-  set_time(next, validity.not_after);
-  must(X509_CRL_set1_lastUpdate(crl, last) == 1 && X509_CRL_set1_nextUpdate(crl, next) == 1,
-       "CRL times");
+  CrlSpec spec;
+  spec.this_update = validity.not_before;
+  spec.next_update = validity.not_after;
   for (std::uint64_t serial : revoked_serials) {
-    X509_REVOKED* r = X509_REVOKED_new();
-    ASN1_INTEGER* s = ASN1_INTEGER_new();
-    must(r != nullptr && s != nullptr && ASN1_INTEGER_set_uint64(s, serial) == 1 &&
-             X509_REVOKED_set_serialNumber(r, s) == 1 &&
-             X509_REVOKED_set_revocationDate(r, last) == 1 && X509_CRL_add0_revoked(crl, r) == 1,
-         "revoked entry");
-    ASN1_INTEGER_free(s);
+    spec.revoked.push_back(RevokedCert{serial_from_u64(serial), std::nullopt});
   }
-  ASN1_TIME_free(last);
-  ASN1_TIME_free(next);
-  must(X509_CRL_sort(crl) == 1, "X509_CRL_sort");
-  must(X509_CRL_sign(crl, issuer.key.get(), EVP_sha256()) > 0, "X509_CRL_sign");
-  return Crl::adopt(crl);
+  spec.signature = scheme_of(issuer.key);
+  return must_value(issue_crl(spec, issuer.cert, issuer.key), "issue_crl");
 }
 
 std::uint64_t serial_of(const Certificate& cert) {
@@ -194,14 +192,6 @@ Bytes directory_name_san(const std::vector<std::pair<std::string, std::string>>&
   return out;
 }
 
-std::string to_pem(const Certificate& cert) {
-  BIO* bio = BIO_new(BIO_s_mem());
-  must(bio != nullptr && PEM_write_bio_X509(bio, cert.get()) == 1, "PEM_write_bio_X509");
-  char* p = nullptr;
-  const long n = BIO_get_mem_data(bio, &p);
-  std::string out(p, static_cast<std::size_t>(n));
-  BIO_free(bio);
-  return out;
-}
+std::string to_pem(const Certificate& cert) { return certificate_to_pem(cert); }
 
 }  // namespace concierge::testing

@@ -1,6 +1,7 @@
-// A throwaway PKI for tests: roots, intermediates, leaves and CRLs built with
-// OpenSSL in memory. Keys are EC P-256 unless a key is given (fast; RSA key
-// generation is slow under sanitizers).
+// A throwaway PKI for tests: roots, intermediates, leaves and CRLs, a thin
+// layer over the library's issuing API (concierge/core/cert_builder.h). Keys
+// are EC P-256 unless a key is given (fast; RSA key generation is slow under
+// sanitizers).
 //
 // Failures inside these helpers are test-infrastructure bugs: they record a
 // gtest failure and abort. Not thread-safe (serial numbers come from a counter).
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "concierge/core/bytes.h"
+#include "concierge/core/cert_builder.h"
 #include "concierge/core/private_key.h"
 #include "concierge/core/x509.h"
 
@@ -28,11 +30,8 @@ Validity valid_for(std::chrono::seconds from, std::chrono::seconds to);
 // One hour ago to thirty days from now.
 Validity valid_now();
 
-struct CustomExtension {
-  std::string oid;  // dotted
-  Bytes der_value;  // the extnValue contents (DER of the extension's value)
-  bool critical = false;
-};
+// { oid (dotted), der_value (the extnValue contents), critical }.
+using CustomExtension = concierge::CustomExtension;
 
 struct CertOptions {
   std::string common_name;

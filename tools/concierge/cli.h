@@ -41,5 +41,14 @@ void register_tpm(CLI::App& app, Context& ctx);
 void register_tpm_attester(CLI::App& tpm, Context& ctx);
 // Under `tpm`: enrolment checks from public data (cmd_tpm_credential.cc).
 void register_tpm_verifier(CLI::App& tpm, Context& ctx);
+// `snp show` and the `snp` family (cmd_snp.cc).
+void register_snp(CLI::App& app, Context& ctx);
+// Under `snp`: collecting a report inside a guest (cmd_snp_attest.cc).
+void register_snp_attester(CLI::App& snp, Context& ctx);
+// Under `snp`: the software AMD secure processor (cmd_snp_simulate.cc).
+void register_snp_simulator(CLI::App& snp, Context& ctx);
+// `verify <kind>`: one subcommand per evidence kind (cmd_verify.cc).
+void register_verify(CLI::App& app, Context& ctx);
+void register_verify_snp(CLI::App& verify, Context& ctx);  // cmd_snp_verify.cc
 
 }  // namespace concierge::cli

@@ -14,6 +14,8 @@ int main(int argc, char** argv) {
   register_ima(app, ctx);
   register_boot(app, ctx);
   register_tpm(app, ctx);
+  register_snp(app, ctx);
+  register_verify(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,224 @@
+// PCK and TCB Signing chains against the Intel SGX Root CA, and the PCK chain
+// cache.
+#include "concierge/evidence/dcap/pck_chain.h"
+
+#include <openssl/objects.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
+#include <chrono>
+#include <string>
+#include <utility>
+
+#include "concierge/core/digest.h"
+
+namespace concierge::evidence::dcap {
+namespace {
+
+// The subject's (first) commonName as UTF-8; "" when absent.
+std::string common_name(const Certificate& cert) {
+  const X509_NAME* name = X509_get_subject_name(cert.get());
+  const int at = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+  if (at < 0) return {};
+  const ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, at));
+  unsigned char* utf8 = nullptr;
+  const int len = ASN1_STRING_to_UTF8(&utf8, data);
+  if (len < 0) return {};
+  std::string out(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(len));
+  OPENSSL_free(utf8);
+  return out;
+}
+
+std::string in_quotes(std::string_view s) { return "\"" + std::string(s) + "\""; }
+
+PckChainVerdict rejected(PckExtension ext, std::string why) {
+  PckChainVerdict v;
+  v.accepted = false;
+  v.reason = std::move(why);
+  v.extension = std::move(ext);
+  return v;
+}
+
+// The supplied candidates other than the leaf, without self-signed ones.
+std::vector<Certificate> candidates(const std::vector<Certificate>& certs, std::size_t skip) {
+  std::vector<Certificate> out;
+  for (std::size_t i = 0; i < certs.size(); ++i) {
+    if (i != skip && !certs[i].self_signed()) out.push_back(certs[i]);
+  }
+  return out;
+}
+
+void append(Bytes& out, ByteView b) {
+  const std::size_t at = out.size();
+  out.resize(at + b.size());
+  std::copy(b.begin(), b.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
+}
+
+// SHA-256 over everything a cached outcome depends on.
+Result<std::string> cache_key(const Certificate& leaf, const Certificate& root,
+                              const ChainOptions& options) {
+  Bytes material;
+  append(material, leaf.fingerprint_sha256());
+  append(material, root.fingerprint_sha256());
+  std::vector<Bytes> crls;
+  for (const Crl& crl : options.crls) {
+    CONCIERGE_ASSIGN_OR_RETURN(Bytes fp, digest(HashAlg::kSha256, crl.der()));
+    crls.push_back(std::move(fp));
+  }
+  std::sort(crls.begin(), crls.end());
+  for (const Bytes& fp : crls) append(material, fp);
+  material.resize(material.size() + 1);
+  material.back() = options.require_crl_for_every_ca ? 1 : 0;
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes key, digest(HashAlg::kSha256, material));
+  return std::string(as_chars(key));
+}
+
+TimePoint whole_seconds(TimePoint t) {
+  return std::chrono::time_point_cast<std::chrono::seconds>(t);
+}
+
+}  // namespace
+
+std::string_view pck_ca_name(PckCa ca) { return ca == PckCa::kPlatform ? "platform" : "processor"; }
+
+Result<PckChainVerdict> verify_pck_chain(const std::vector<Certificate>& certs,
+                                         const Certificate& root, const ChainOptions& options) {
+  if (certs.empty()) return fail(Errc::kInvalidArgument, "no PCK certificate given");
+  const Certificate& leaf = certs.front();
+  CONCIERGE_ASSIGN_OR_RETURN(PckExtension ext, parse_pck_extension(leaf));
+  const std::string leaf_cn = common_name(leaf);
+  if (leaf_cn != kPckCertificateCn) {
+    return rejected(std::move(ext), "PCK certificate CN is " + in_quotes(leaf_cn) + ", not " +
+                                        in_quotes(kPckCertificateCn));
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(ChainVerdict chain,
+                             verify_chain(leaf, candidates(certs, 0), {root}, options));
+  if (!chain.accepted) return rejected(std::move(ext), "PCK chain: " + chain.reason);
+  if (chain.chain.size() != 3) {
+    return rejected(std::move(ext), "PCK chain must be leaf, CA, root (" +
+                                        std::to_string(chain.chain.size()) + " certificates)");
+  }
+  const std::string ca_cn = common_name(chain.chain[1]);
+  PckChainVerdict out;
+  if (ca_cn == kPckPlatformCaCn) {
+    out.ca = PckCa::kPlatform;
+  } else if (ca_cn == kPckProcessorCaCn) {
+    out.ca = PckCa::kProcessor;
+  } else {
+    return rejected(std::move(ext), "PCK issuer CN " + in_quotes(ca_cn) + " is neither " +
+                                        in_quotes(kPckPlatformCaCn) + " nor " +
+                                        in_quotes(kPckProcessorCaCn));
+  }
+  out.accepted = true;
+  out.extension = std::move(ext);
+  out.chain = std::move(chain.chain);
+  return out;
+}
+
+Result<PckChainVerdict> verify_pck_chain_pem(std::string_view pem_bundle, const Certificate& root,
+                                             const ChainOptions& options) {
+  CONCIERGE_ASSIGN_OR_RETURN(std::vector<Certificate> certs,
+                             Certificate::from_pem_bundle(pem_bundle));
+  return verify_pck_chain(certs, root, options);
+}
+
+Result<TcbSigningVerdict> verify_tcb_signing_chain(std::string_view pem_bundle,
+                                                   const Certificate& root,
+                                                   const ChainOptions& options) {
+  CONCIERGE_ASSIGN_OR_RETURN(std::vector<Certificate> certs,
+                             Certificate::from_pem_bundle(pem_bundle));
+  const auto leaf = std::find_if(certs.begin(), certs.end(),
+                                 [](const Certificate& c) { return !c.self_signed(); });
+  if (leaf == certs.end()) {
+    return fail(Errc::kMalformed, "TCB Signing chain: every certificate is self-signed");
+  }
+  TcbSigningVerdict out;
+  const std::string cn = common_name(*leaf);
+  if (cn != kTcbSigningCn) {
+    out.reason =
+        "TCB Signing certificate CN is " + in_quotes(cn) + ", not " + in_quotes(kTcbSigningCn);
+    return out;
+  }
+  const auto index = static_cast<std::size_t>(leaf - certs.begin());
+  CONCIERGE_ASSIGN_OR_RETURN(ChainVerdict chain,
+                             verify_chain(*leaf, candidates(certs, index), {root}, options));
+  if (!chain.accepted) {
+    out.reason = "TCB Signing chain: " + chain.reason;
+    return out;
+  }
+  if (chain.chain.size() != 2) {
+    out.reason = "TCB Signing chain must be leaf, root (" + std::to_string(chain.chain.size()) +
+                 " certificates)";
+    return out;
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(PublicKey key, chain.chain.front().public_key());
+  out.accepted = true;
+  out.key = std::move(key);
+  out.chain = std::move(chain.chain);
+  return out;
+}
+
+// ---- PckChainCache ----
+
+Result<PckChainVerdict> PckChainCache::verify(const std::vector<Certificate>& certs,
+                                              const Certificate& root,
+                                              const ChainOptions& options) {
+  if (certs.empty()) return fail(Errc::kInvalidArgument, "no PCK certificate given");
+  CONCIERGE_ASSIGN_OR_RETURN(std::string key, cache_key(certs.front(), root, options));
+  const TimePoint at = whole_seconds(options.at.value_or(std::chrono::system_clock::now()));
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = entries_.find(key);
+    if (it != entries_.end() && it->second.valid_from <= at && at <= it->second.valid_until) {
+      ++hits_;
+      return it->second.verdict;
+    }
+    ++verifications_;
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(PckChainVerdict v, verify_pck_chain(certs, root, options));
+  if (!v.accepted || v.chain.empty()) return v;
+
+  Entry entry{v, TimePoint::min(), TimePoint::max()};
+  for (const Certificate& c : v.chain) {
+    entry.valid_from = std::max(entry.valid_from, c.not_before());
+    entry.valid_until = std::min(entry.valid_until, c.not_after());
+  }
+  // Only the CRLs of this chain's issuers took part in the verification.
+  for (const Crl& crl : options.crls) {
+    const std::string issuer = crl.issuer();
+    const bool used = std::any_of(v.chain.begin(), v.chain.end(),
+                                  [&](const Certificate& c) { return c.issuer() == issuer; });
+    if (!used) continue;
+    entry.valid_from = std::max(entry.valid_from, crl.this_update());
+    if (auto next = crl.next_update()) entry.valid_until = std::min(entry.valid_until, *next);
+  }
+  std::lock_guard<std::mutex> lock(mu_);
+  if (capacity_ == 0) return v;
+  if (entries_.size() >= capacity_ && entries_.find(key) == entries_.end()) {
+    entries_.erase(entries_.begin());
+  }
+  entries_.insert_or_assign(std::move(key), std::move(entry));
+  return v;
+}
+
+std::size_t PckChainCache::size() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return entries_.size();
+}
+
+std::uint64_t PckChainCache::hits() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return hits_;
+}
+
+std::uint64_t PckChainCache::verifications() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return verifications_;
+}
+
+void PckChainCache::clear() {
+  std::lock_guard<std::mutex> lock(mu_);
+  entries_.clear();
+}
+
+}  // namespace concierge::evidence::dcap

@@ -2,6 +2,8 @@
 // cache.
 #include "concierge/evidence/dcap/pck_chain.h"
 
+#include "concierge/core/chain_cache.h"
+
 #include <openssl/objects.h>
 #include <openssl/x509.h>
 
@@ -48,33 +50,13 @@ std::vector<Certificate> candidates(const std::vector<Certificate>& certs, std::
   return out;
 }
 
-void append(Bytes& out, ByteView b) {
-  const std::size_t at = out.size();
-  out.resize(at + b.size());
-  std::copy(b.begin(), b.end(), out.begin() + static_cast<std::ptrdiff_t>(at));
-}
-
-// SHA-256 over everything a cached outcome depends on.
+// Everything a cached outcome depends on (the CRLs are added by finish()).
 Result<std::string> cache_key(const Certificate& leaf, const Certificate& root,
                               const ChainOptions& options) {
-  Bytes material;
-  append(material, leaf.fingerprint_sha256());
-  append(material, root.fingerprint_sha256());
-  std::vector<Bytes> crls;
-  for (const Crl& crl : options.crls) {
-    CONCIERGE_ASSIGN_OR_RETURN(Bytes fp, digest(HashAlg::kSha256, crl.der()));
-    crls.push_back(std::move(fp));
-  }
-  std::sort(crls.begin(), crls.end());
-  for (const Bytes& fp : crls) append(material, fp);
-  material.resize(material.size() + 1);
-  material.back() = options.require_crl_for_every_ca ? 1 : 0;
-  CONCIERGE_ASSIGN_OR_RETURN(Bytes key, digest(HashAlg::kSha256, material));
-  return std::string(as_chars(key));
-}
-
-TimePoint whole_seconds(TimePoint t) {
-  return std::chrono::time_point_cast<std::chrono::seconds>(t);
+  ChainCacheKey key;
+  key.add(leaf.fingerprint_sha256());
+  key.add(root.fingerprint_sha256());
+  return std::move(key).finish(options);
 }
 
 }  // namespace
@@ -165,60 +147,12 @@ Result<PckChainVerdict> PckChainCache::verify(const std::vector<Certificate>& ce
                                               const ChainOptions& options) {
   if (certs.empty()) return fail(Errc::kInvalidArgument, "no PCK certificate given");
   CONCIERGE_ASSIGN_OR_RETURN(std::string key, cache_key(certs.front(), root, options));
-  const TimePoint at = whole_seconds(options.at.value_or(std::chrono::system_clock::now()));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it != entries_.end() && it->second.valid_from <= at && at <= it->second.valid_until) {
-      ++hits_;
-      return it->second.verdict;
-    }
-    ++verifications_;
-  }
+  if (auto hit = cache_.lookup(key, chain_cache_time(options))) return std::move(*hit);
   CONCIERGE_ASSIGN_OR_RETURN(PckChainVerdict v, verify_pck_chain(certs, root, options));
-  if (!v.accepted || v.chain.empty()) return v;
-
-  Entry entry{v, TimePoint::min(), TimePoint::max()};
-  for (const Certificate& c : v.chain) {
-    entry.valid_from = std::max(entry.valid_from, c.not_before());
-    entry.valid_until = std::min(entry.valid_until, c.not_after());
+  if (v.accepted && !v.chain.empty()) {
+    cache_.store(std::move(key), v, chain_validity_window(v.chain, options.crls));
   }
-  // Only the CRLs of this chain's issuers took part in the verification.
-  for (const Crl& crl : options.crls) {
-    const std::string issuer = crl.issuer();
-    const bool used = std::any_of(v.chain.begin(), v.chain.end(),
-                                  [&](const Certificate& c) { return c.issuer() == issuer; });
-    if (!used) continue;
-    entry.valid_from = std::max(entry.valid_from, crl.this_update());
-    if (auto next = crl.next_update()) entry.valid_until = std::min(entry.valid_until, *next);
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (capacity_ == 0) return v;
-  if (entries_.size() >= capacity_ && entries_.find(key) == entries_.end()) {
-    entries_.erase(entries_.begin());
-  }
-  entries_.insert_or_assign(std::move(key), std::move(entry));
   return v;
-}
-
-std::size_t PckChainCache::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return entries_.size();
-}
-
-std::uint64_t PckChainCache::hits() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return hits_;
-}
-
-std::uint64_t PckChainCache::verifications() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return verifications_;
-}
-
-void PckChainCache::clear() {
-  std::lock_guard<std::mutex> lock(mu_);
-  entries_.clear();
 }
 
 }  // namespace concierge::evidence::dcap

@@ -1,6 +1,8 @@
 // VCEK/VLEK chain verification against trusted AMD root sets.
 #include "concierge/evidence/snp/amd_chain.h"
 
+#include "concierge/core/chain_cache.h"
+
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -108,37 +110,20 @@ Result<std::optional<AmdChainVerdict>> attempt_product(
   return best;
 }
 
-void append(Bytes& out, ByteView b) { out.insert(out.end(), b.begin(), b.end()); }
-
-// SHA-256 over everything the cached outcome depends on.
+// Everything the cached outcome depends on (the CRLs are added by finish()).
 Result<std::string> cache_key(const Certificate& leaf, const std::vector<AmdRootSet>& trusted,
                               Product product, const ChainOptions& options) {
-  Bytes material;
-  append(material, leaf.fingerprint_sha256());
-  material.push_back(static_cast<std::uint8_t>(product));
+  ChainCacheKey key;
+  key.add(leaf.fingerprint_sha256());
+  key.add_byte(static_cast<std::uint8_t>(product));
   for (const AmdRootSet& s : trusted) {
-    material.push_back(static_cast<std::uint8_t>(s.product));
-    append(material, s.ark.fingerprint_sha256());
-    append(material, s.ask.fingerprint_sha256());
-    if (s.asvk) append(material, s.asvk->fingerprint_sha256());
-    material.push_back(s.asvk ? 1 : 0);
+    key.add_byte(static_cast<std::uint8_t>(s.product));
+    key.add(s.ark.fingerprint_sha256());
+    key.add(s.ask.fingerprint_sha256());
+    if (s.asvk) key.add(s.asvk->fingerprint_sha256());
+    key.add_byte(s.asvk ? 1 : 0);
   }
-  std::vector<Bytes> crls;
-  for (const Crl& crl : options.crls) {
-    CONCIERGE_ASSIGN_OR_RETURN(Bytes fp, digest(HashAlg::kSha256, crl.der()));
-    crls.push_back(std::move(fp));
-  }
-  std::sort(crls.begin(), crls.end());
-  for (const Bytes& fp : crls) append(material, fp);
-  material.push_back(options.require_crl_for_every_ca ? 1 : 0);
-  CONCIERGE_ASSIGN_OR_RETURN(Bytes key, digest(HashAlg::kSha256, material));
-  return std::string(as_chars(key));
-}
-
-// Seconds resolution, as certificate and CRL times have (and as verify_chain
-// hands the time to OpenSSL).
-TimePoint whole_seconds(TimePoint t) {
-  return std::chrono::time_point_cast<std::chrono::seconds>(t);
+  return std::move(key).finish(options);
 }
 
 }  // namespace
@@ -199,61 +184,13 @@ Result<AmdChainVerdict> AmdChainCache::verify(const Certificate& leaf,
                                               const std::vector<AmdRootSet>& trusted,
                                               Product product, const ChainOptions& options) {
   CONCIERGE_ASSIGN_OR_RETURN(std::string key, cache_key(leaf, trusted, product, options));
-  const TimePoint at = whole_seconds(options.at.value_or(std::chrono::system_clock::now()));
-  {
-    std::lock_guard<std::mutex> lock(mu_);
-    auto it = entries_.find(key);
-    if (it != entries_.end() && it->second.valid_from <= at && at <= it->second.valid_until) {
-      ++hits_;
-      return it->second.verdict;
-    }
-    ++verifications_;
-  }
+  if (auto hit = cache_.lookup(key, chain_cache_time(options))) return std::move(*hit);
   CONCIERGE_ASSIGN_OR_RETURN(AmdChainVerdict v,
                              verify_amd_chain(leaf, supplied, trusted, product, options));
-  if (!v.accepted || v.chain.empty()) return v;
-
-  Entry entry{v, TimePoint::min(), TimePoint::max()};
-  for (const Certificate& c : v.chain) {
-    entry.valid_from = std::max(entry.valid_from, c.not_before());
-    entry.valid_until = std::min(entry.valid_until, c.not_after());
+  if (v.accepted && !v.chain.empty()) {
+    cache_.store(std::move(key), v, chain_validity_window(v.chain, options.crls));
   }
-  // Only the CRLs of this chain's issuers took part in the verification.
-  for (const Crl& crl : options.crls) {
-    const std::string issuer = crl.issuer();
-    const bool used = std::any_of(v.chain.begin(), v.chain.end(),
-                                  [&](const Certificate& c) { return c.issuer() == issuer; });
-    if (!used) continue;
-    entry.valid_from = std::max(entry.valid_from, crl.this_update());
-    if (auto next = crl.next_update()) entry.valid_until = std::min(entry.valid_until, *next);
-  }
-  std::lock_guard<std::mutex> lock(mu_);
-  if (capacity_ == 0) return v;
-  if (entries_.size() >= capacity_ && entries_.find(key) == entries_.end()) {
-    entries_.erase(entries_.begin());
-  }
-  entries_.insert_or_assign(std::move(key), std::move(entry));
   return v;
-}
-
-std::size_t AmdChainCache::size() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return entries_.size();
-}
-
-std::uint64_t AmdChainCache::hits() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return hits_;
-}
-
-std::uint64_t AmdChainCache::verifications() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return verifications_;
-}
-
-void AmdChainCache::clear() {
-  std::lock_guard<std::mutex> lock(mu_);
-  entries_.clear();
 }
 
 }  // namespace concierge::evidence::snp

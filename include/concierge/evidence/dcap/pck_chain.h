@@ -38,6 +38,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "concierge/core/chain_cache.h"
 #include "concierge/core/public_key.h"
 #include "concierge/core/result.h"
 #include "concierge/core/verdict.h"
@@ -113,7 +114,7 @@ Result<TcbSigningVerdict> verify_tcb_signing_chain(std::string_view pem_bundle,
 // arbitrary one is evicted.
 class PckChainCache {
  public:
-  explicit PckChainCache(std::size_t capacity = 4096) : capacity_(capacity) {}
+  explicit PckChainCache(std::size_t capacity = 4096) : cache_(capacity) {}
   PckChainCache(const PckChainCache&) = delete;
   PckChainCache& operator=(const PckChainCache&) = delete;
 
@@ -122,22 +123,13 @@ class PckChainCache {
                                  const Certificate& root = intel_sgx_root_ca(),
                                  const ChainOptions& options = {});
 
-  std::size_t size() const;
-  std::uint64_t hits() const;           // lookups answered from the cache
-  std::uint64_t verifications() const;  // lookups that verified
-  void clear();
+  std::size_t size() const { return cache_.size(); }
+  std::uint64_t hits() const { return cache_.hits(); }  // lookups answered from the cache
+  std::uint64_t verifications() const { return cache_.verifications(); }  // lookups that verified
+  void clear() { cache_.clear(); }
 
  private:
-  struct Entry {
-    PckChainVerdict verdict;
-    TimePoint valid_from;
-    TimePoint valid_until;
-  };
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
-  std::size_t capacity_;
-  std::uint64_t hits_ = 0;
-  std::uint64_t verifications_ = 0;
+  VerifiedChainCache<PckChainVerdict> cache_;
 };
 
 }  // namespace concierge::evidence::dcap

@@ -33,6 +33,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "concierge/core/chain_cache.h"
 #include "concierge/core/result.h"
 #include "concierge/core/verdict.h"
 #include "concierge/core/x509.h"
@@ -82,7 +83,7 @@ Result<AmdChainVerdict> verify_amd_chain(const Certificate& leaf,
 // arbitrary one is evicted.
 class AmdChainCache {
  public:
-  explicit AmdChainCache(std::size_t capacity = 4096) : capacity_(capacity) {}
+  explicit AmdChainCache(std::size_t capacity = 4096) : cache_(capacity) {}
   AmdChainCache(const AmdChainCache&) = delete;
   AmdChainCache& operator=(const AmdChainCache&) = delete;
 
@@ -91,23 +92,14 @@ class AmdChainCache {
                                  const std::vector<AmdRootSet>& trusted, Product product,
                                  const ChainOptions& options = {});
 
-  std::size_t size() const;
+  std::size_t size() const { return cache_.size(); }
   // How many lookups were answered from the cache, and how many verified.
-  std::uint64_t hits() const;
-  std::uint64_t verifications() const;
-  void clear();
+  std::uint64_t hits() const { return cache_.hits(); }
+  std::uint64_t verifications() const { return cache_.verifications(); }
+  void clear() { cache_.clear(); }
 
  private:
-  struct Entry {
-    AmdChainVerdict verdict;
-    TimePoint valid_from;
-    TimePoint valid_until;
-  };
-  mutable std::mutex mu_;
-  std::unordered_map<std::string, Entry> entries_;
-  std::size_t capacity_;
-  std::uint64_t hits_ = 0;
-  std::uint64_t verifications_ = 0;
+  VerifiedChainCache<AmdChainVerdict> cache_;
 };
 
 }  // namespace concierge::evidence::snp

@@ -93,6 +93,18 @@ std::string upper(std::string s) {
   return s;
 }
 
+Result<Collateral> parse_collateral(const Found& tcb, const Found& qe, const Found& chain) {
+  CONCIERGE_ASSIGN_OR_RETURN(SignedTcbInfo tcb_info,
+                             with_path(parse_tcb_info_response(tcb.text), tcb.path));
+  CONCIERGE_ASSIGN_OR_RETURN(SignedQeIdentity qe_identity,
+                             with_path(parse_qe_identity_response(qe.text), qe.path));
+  CONCIERGE_ASSIGN_OR_RETURN(
+      std::vector<Certificate> certs,
+      with_path(Certificate::from_pem_bundle(maybe_url_decode(chain.text)), chain.path));
+  return Collateral{std::move(tcb_info), std::move(qe_identity), std::move(certs), tcb.path,
+                    qe.path};
+}
+
 }  // namespace
 
 Result<Collateral> load_collateral(const fs::path& dir, ByteView fmspc, TeeType tee) {
@@ -108,15 +120,15 @@ Result<Collateral> load_collateral(const fs::path& dir, ByteView fmspc, TeeType 
       Found qe, read_first({dir / "qe" / "identity.json", pcs / "qe" / "identity"}, "QE identity"));
   CONCIERGE_ASSIGN_OR_RETURN(Found chain,
                              read_first({dir / "tcb_signing_chain.pem"}, "TCB signing chain"));
-  CONCIERGE_ASSIGN_OR_RETURN(SignedTcbInfo tcb_info,
-                             with_path(parse_tcb_info_response(tcb.text), tcb.path));
-  CONCIERGE_ASSIGN_OR_RETURN(SignedQeIdentity qe_identity,
-                             with_path(parse_qe_identity_response(qe.text), qe.path));
-  CONCIERGE_ASSIGN_OR_RETURN(
-      std::vector<Certificate> certs,
-      with_path(Certificate::from_pem_bundle(maybe_url_decode(chain.text)), chain.path));
-  return Collateral{std::move(tcb_info), std::move(qe_identity), std::move(certs), tcb.path,
-                    qe.path};
+  return parse_collateral(tcb, qe, chain);
+}
+
+Result<Collateral> load_collateral_files(const fs::path& tcb_info, const fs::path& qe_identity,
+                                         const fs::path& tcb_signing_chain) {
+  CONCIERGE_ASSIGN_OR_RETURN(Found tcb, read_first({tcb_info}, "TCB info"));
+  CONCIERGE_ASSIGN_OR_RETURN(Found qe, read_first({qe_identity}, "QE identity"));
+  CONCIERGE_ASSIGN_OR_RETURN(Found chain, read_first({tcb_signing_chain}, "TCB signing chain"));
+  return parse_collateral(tcb, qe, chain);
 }
 
 Result<PublicKey> tcb_signing_key(const std::vector<Certificate>& chain) {
@@ -127,24 +139,23 @@ Result<PublicKey> tcb_signing_key(const std::vector<Certificate>& chain) {
   return chain.front().public_key();
 }
 
-Result<CollateralVerdict> verify_collateral(const SignedTcbInfo& tcb_info,
-                                            const SignedQeIdentity& qe_identity,
-                                            const PublicKey& tcb_signing_key,
-                                            const PlatformTcb& platform,
-                                            const QeReportFields& qe_report, TimePoint at) {
+Result<Verdict> verify_collateral_signatures(const SignedTcbInfo& tcb_info,
+                                             const SignedQeIdentity& qe_identity,
+                                             const PublicKey& tcb_signing_key) {
+  CONCIERGE_ASSIGN_OR_RETURN(Verdict sig, verify_tcb_info_signature(tcb_info, tcb_signing_key));
+  if (!sig) return sig;
+  return verify_qe_identity_signature(qe_identity, tcb_signing_key);
+}
+
+CollateralVerdict appraise_collateral(const TcbInfo& info, const QeIdentity& qe,
+                                      const PlatformTcb& platform, const QeReportFields& qe_report,
+                                      TimePoint at) {
   CollateralVerdict out;
   auto reject = [&out](std::string why) {
     out.accepted = false;
     out.reason = std::move(why);
     return out;
   };
-  CONCIERGE_ASSIGN_OR_RETURN(Verdict sig, verify_tcb_info_signature(tcb_info, tcb_signing_key));
-  if (!sig) return reject(sig.reason);
-  CONCIERGE_ASSIGN_OR_RETURN(sig, verify_qe_identity_signature(qe_identity, tcb_signing_key));
-  if (!sig) return reject(sig.reason);
-
-  const TcbInfo& info = tcb_info.info;
-  const QeIdentity& qe = qe_identity.identity;
   Verdict fresh = check_collateral_fresh("TCB info", info.issue_date, info.next_update, at);
   if (!fresh) return reject(fresh.reason);
   fresh = check_collateral_fresh("QE identity", qe.issue_date, qe.next_update, at);
@@ -174,6 +185,21 @@ Result<CollateralVerdict> verify_collateral(const SignedTcbInfo& tcb_info,
   out.accepted = true;
   out.reason.clear();
   return out;
+}
+
+Result<CollateralVerdict> verify_collateral(const SignedTcbInfo& tcb_info,
+                                            const SignedQeIdentity& qe_identity,
+                                            const PublicKey& tcb_signing_key,
+                                            const PlatformTcb& platform,
+                                            const QeReportFields& qe_report, TimePoint at) {
+  CONCIERGE_ASSIGN_OR_RETURN(Verdict sig,
+                             verify_collateral_signatures(tcb_info, qe_identity, tcb_signing_key));
+  if (!sig) {
+    CollateralVerdict out;
+    out.reason = sig.reason;
+    return out;
+  }
+  return appraise_collateral(tcb_info.info, qe_identity.identity, platform, qe_report, at);
 }
 
 }  // namespace concierge::evidence::dcap

@@ -109,6 +109,12 @@ Result<TcbSigningVerdict> verify_tcb_signing_chain(std::string_view pem_bundle,
                                                    const ChainOptions& options) {
   CONCIERGE_ASSIGN_OR_RETURN(std::vector<Certificate> certs,
                              Certificate::from_pem_bundle(pem_bundle));
+  return verify_tcb_signing_chain(certs, root, options);
+}
+
+Result<TcbSigningVerdict> verify_tcb_signing_chain(const std::vector<Certificate>& certs,
+                                                   const Certificate& root,
+                                                   const ChainOptions& options) {
   const auto leaf = std::find_if(certs.begin(), certs.end(),
                                  [](const Certificate& c) { return !c.self_signed(); });
   if (leaf == certs.end()) {

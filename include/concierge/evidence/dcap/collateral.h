@@ -64,6 +64,12 @@ struct Collateral {
 // Reads a folder laid out as above for one FMSPC (6 bytes) and TEE.
 Result<Collateral> load_collateral(const std::filesystem::path& dir, ByteView fmspc, TeeType tee);
 
+// The same three documents from files named by the caller (e.g. Intel's
+// sample collateral); each read and parsed as above.
+Result<Collateral> load_collateral_files(const std::filesystem::path& tcb_info,
+                                         const std::filesystem::path& qe_identity,
+                                         const std::filesystem::path& tcb_signing_chain);
+
 // The TCB signing key of a stored chain: the first certificate that is not
 // self-signed (the "Intel SGX TCB Signing" leaf, whatever the order), else the
 // first. kNotFound when the chain is empty.
@@ -89,6 +95,17 @@ Result<CollateralVerdict> verify_collateral(const SignedTcbInfo& tcb_info,
                                             const PublicKey& tcb_signing_key,
                                             const PlatformTcb& platform,
                                             const QeReportFields& qe_report, TimePoint at);
+
+// Step 1 alone: both signatures with `tcb_signing_key` (the first failure
+// rejects). Errors only for an unusable key.
+Result<Verdict> verify_collateral_signatures(const SignedTcbInfo& tcb_info,
+                                             const SignedQeIdentity& qe_identity,
+                                             const PublicKey& tcb_signing_key);
+// Steps 2 to 5 alone, on collateral whose signatures the caller has checked
+// (e.g. once, then cached).
+CollateralVerdict appraise_collateral(const TcbInfo& info, const QeIdentity& qe,
+                                      const PlatformTcb& platform, const QeReportFields& qe_report,
+                                      TimePoint at);
 
 // Field readers shared by the DCAP parsers; not part of the API. `path` names
 // the member in errors ("tcbLevels[1].tcb.pcesvn"); each fails with kMalformed.

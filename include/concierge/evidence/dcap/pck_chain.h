@@ -95,6 +95,11 @@ struct TcbSigningVerdict : Verdict {
 Result<TcbSigningVerdict> verify_tcb_signing_chain(std::string_view pem_bundle,
                                                    const Certificate& root = intel_sgx_root_ca(),
                                                    const ChainOptions& options = {});
+// The same from parsed certificates (any order); kMalformed when every one is
+// self-signed (or there is none).
+Result<TcbSigningVerdict> verify_tcb_signing_chain(const std::vector<Certificate>& certs,
+                                                   const Certificate& root = intel_sgx_root_ca(),
+                                                   const ChainOptions& options = {});
 
 // A cache of accepted PCK chains, so that repeated quotes from one platform
 // cost one lookup instead of the chain's ECDSA checks.

@@ -42,6 +42,7 @@
 #include "concierge/core/result.h"
 #include "concierge/core/verdict.h"
 #include "concierge/core/x509.h"
+#include "concierge/evidence/dcap/pck_extension.h"  // kFmspcSize, kPceIdSize
 #include "concierge/evidence/dcap/tcb_status.h"
 
 namespace concierge::evidence::dcap {
@@ -49,9 +50,7 @@ namespace concierge::evidence::dcap {
 enum class TeeType { kSgx, kTdx };
 std::string_view tee_type_name(TeeType tee);  // "SGX", "TDX"
 
-inline constexpr std::size_t kTcbComponents = 16;
-inline constexpr std::size_t kFmspcSize = 6;
-inline constexpr std::size_t kPceIdSize = 2;
+inline constexpr std::size_t kTcbComponents = kTcbComponentCount;
 
 struct TcbComponent {
   std::uint16_t svn = 0;

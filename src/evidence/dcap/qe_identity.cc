@@ -31,8 +31,19 @@ Result<std::array<std::uint8_t, N>> read_array(const Json& j, std::string_view k
 
 Result<std::uint32_t> read_u32_hex(const Json& j, std::string_view key) {
   CONCIERGE_ASSIGN_OR_RETURN(auto b, read_array<4>(j, key));
-  return (std::uint32_t{b[0]} << 24) | (std::uint32_t{b[1]} << 16) | (std::uint32_t{b[2]} << 8) |
-         b[3];
+  // The hex spells the bytes in report order (QVL: swapBytes of the
+  // big-endian reading), so the value is little-endian, as in the report.
+  return (std::uint32_t{b[3]} << 24) | (std::uint32_t{b[2]} << 16) | (std::uint32_t{b[1]} << 8) |
+         b[0];
+}
+
+// A MISCSELECT value spelled as collateral spells it: its bytes in report
+// (little-endian) order, uppercase hex.
+std::string miscselect_spelling(std::uint32_t v) {
+  char buf[9];
+  std::snprintf(buf, sizeof buf, "%02X%02X%02X%02X", v & 0xFF, (v >> 8) & 0xFF, (v >> 16) & 0xFF,
+                v >> 24);
+  return buf;
 }
 
 Result<QeTcbLevel> read_level(const Json& l, const std::string& at) {
@@ -140,10 +151,9 @@ QeMatch match_qe_identity(const QeIdentity& identity, const QeReportFields& repo
   }
   if ((report.miscselect & identity.miscselect_mask) !=
       (identity.miscselect & identity.miscselect_mask)) {
-    char buf[96];
-    std::snprintf(buf, sizeof buf, " MISCSELECT %08X does not match %08X under mask %08X",
-                  report.miscselect, identity.miscselect, identity.miscselect_mask);
-    return rejected(who + buf);
+    return rejected(who + " MISCSELECT " + miscselect_spelling(report.miscselect) +
+                    " does not match " + miscselect_spelling(identity.miscselect) + " under mask " +
+                    miscselect_spelling(identity.miscselect_mask));
   }
   for (std::size_t i = 0; i < identity.attributes.size(); ++i) {
     const std::uint8_t mask = identity.attributes_mask[i];

@@ -196,11 +196,14 @@ TEST(DcapQeMatch, IdentityMismatches) {
   EXPECT_EQ(match_qe_identity(id, r).reason, "QE ISVPRODID 2 differs from 1");
 
   r = report_of(id, 8);
-  r.miscselect = 0x0000000F;  // outside the mask FFFFFFF0
+  // "FFFFFFF0" spells the bytes FF FF FF F0 in report order: the value
+  // 0xF0FFFFFF, whose clear bits are 24..27.
+  EXPECT_EQ(id.miscselect_mask, 0xF0FFFFFFu);
+  r.miscselect = 0x0F000000;  // outside the mask
   EXPECT_TRUE(match_qe_identity(id, r).accepted);
   r.miscselect = 0x00000010;
   EXPECT_EQ(match_qe_identity(id, r).reason,
-            "QE MISCSELECT 00000010 does not match 00000000 under mask FFFFFFF0");
+            "QE MISCSELECT 10000000 does not match 00000000 under mask FFFFFFF0");
 
   r = report_of(id, 8);
   r.attributes[1] = 0x01;

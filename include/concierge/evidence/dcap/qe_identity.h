@@ -8,7 +8,8 @@
 // the exact bytes of the "enclaveIdentity" value in the response (see
 // collateral.h). Fields: id ("QE", "QVE" or "TD_QE"), version (2), issueDate,
 // nextUpdate (RFC 3339), tcbEvaluationDataNumber, miscselect and
-// miscselectMask (4 bytes hex, a big-endian u32 as Intel prints it),
+// miscselectMask (4 bytes hex in report byte order, so read little-endian
+// as the report's MISCSELECT is; QVL's EnclaveReportVerifier does the same),
 // attributes and attributesMask (16 bytes hex), mrsigner (32 bytes hex),
 // isvprodid, tcbLevels (non-empty) [{tcb {isvsvn}, tcbDate, tcbStatus,
 // advisoryIDs?}]. Unknown members are ignored; an undefined tcbStatus parses

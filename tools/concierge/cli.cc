@@ -38,4 +38,27 @@ Result<void> write_text(const std::string& path, const std::string& text) {
   return write_file(path, as_bytes(text));
 }
 
+bool looks_like_pem(ByteView data) {
+  return as_chars(data).find("-----BEGIN") != std::string_view::npos;
+}
+
+Result<Certificate> load_certificate(const std::string& path) {
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
+  if (looks_like_pem(data)) return Certificate::from_pem(as_chars(data));
+  return Certificate::from_der(data);
+}
+
+Result<std::vector<Certificate>> load_certificates(const std::string& path) {
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
+  if (looks_like_pem(data)) return Certificate::from_pem_bundle(as_chars(data));
+  CONCIERGE_ASSIGN_OR_RETURN(Certificate one, Certificate::from_der(data));
+  return std::vector<Certificate>{std::move(one)};
+}
+
+Result<Crl> load_crl(const std::string& path) {
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
+  if (looks_like_pem(data)) return Crl::from_pem(as_chars(data));
+  return Crl::from_der(data);
+}
+
 }  // namespace concierge::cli

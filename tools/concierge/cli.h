@@ -11,6 +11,7 @@
 
 #include "concierge/core/bytes.h"
 #include "concierge/core/result.h"
+#include "concierge/core/x509.h"
 
 namespace concierge::cli {
 
@@ -32,6 +33,12 @@ Result<Bytes> read_file(const std::string& path);
 Result<void> write_file(const std::string& path, ByteView data);
 Result<void> write_text(const std::string& path, const std::string& text);
 
+// Certificates and CRLs from files, PEM or DER (told apart by a PEM header).
+bool looks_like_pem(ByteView data);
+Result<Certificate> load_certificate(const std::string& path);
+Result<std::vector<Certificate>> load_certificates(const std::string& path);  // a bundle
+Result<Crl> load_crl(const std::string& path);
+
 // Subcommand families, one file each.
 void register_eventlog(CLI::App& app, Context& ctx);
 void register_ima(CLI::App& app, Context& ctx);
@@ -50,5 +57,14 @@ void register_snp_simulator(CLI::App& snp, Context& ctx);
 // `verify <kind>`: one subcommand per evidence kind (cmd_verify.cc).
 void register_verify(CLI::App& app, Context& ctx);
 void register_verify_snp(CLI::App& verify, Context& ctx);  // cmd_snp_verify.cc
+// `tdx` and `sgx` families: decoding quotes (cmd_dcap.cc).
+void register_dcap(CLI::App& app, Context& ctx);
+// Under `tdx`: collecting a quote and the CCEL log inside a TD (cmd_tdx_attest.cc).
+void register_tdx_attester(CLI::App& tdx, Context& ctx);
+// Under `tdx` and `sgx`: the software quoting enclave (cmd_dcap_simulate.cc);
+// `tdx` is true under `tdx`.
+void register_dcap_simulator(CLI::App& family, Context& ctx, bool tdx);
+// `verify tdx` and `verify sgx` (cmd_dcap_verify.cc).
+void register_verify_dcap(CLI::App& verify, Context& ctx);
 
 }  // namespace concierge::cli

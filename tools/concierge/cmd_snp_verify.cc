@@ -27,22 +27,6 @@ struct VerifySnpOptions {
   bool json = false;
 };
 
-bool looks_like_pem(ByteView data) {
-  return as_chars(data).find("-----BEGIN") != std::string_view::npos;
-}
-
-Result<Certificate> load_certificate(const std::string& path) {
-  CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
-  if (looks_like_pem(data)) return Certificate::from_pem(as_chars(data));
-  return Certificate::from_der(data);
-}
-
-Result<Crl> load_crl(const std::string& path) {
-  CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
-  if (looks_like_pem(data)) return Crl::from_pem(as_chars(data));
-  return Crl::from_der(data);
-}
-
 // A trusted root set from one PEM bundle: the ARK (self-signed; its subject
 // names the product, as AMD's "ARK-Milan" does), the ASK and optionally the
 // ASVK (the certificate whose subject says VLEK). Duplicates are ignored, so

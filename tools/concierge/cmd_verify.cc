@@ -6,9 +6,10 @@
 namespace concierge::cli {
 
 void register_verify(CLI::App& app, Context& ctx) {
-  auto* verify = app.add_subcommand("verify", "Verify hardware-signed evidence (snp, ...)");
+  auto* verify = app.add_subcommand("verify", "Verify hardware-signed evidence (snp, tdx, sgx)");
   verify->require_subcommand(1);
   register_verify_snp(*verify, ctx);
+  register_verify_dcap(*verify, ctx);
 }
 
 }  // namespace concierge::cli

@@ -15,6 +15,7 @@ int main(int argc, char** argv) {
   register_boot(app, ctx);
   register_tpm(app, ctx);
   register_snp(app, ctx);
+  register_dcap(app, ctx);
   register_verify(app, ctx);
   try {
     app.parse(argc, argv);

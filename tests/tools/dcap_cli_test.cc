@@ -1,0 +1,99 @@
+// `concierge tdx show`, `verify tdx` and `verify sgx` on real and sample
+// quotes: exit codes, reasons and the JSON claim names.
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+
+#include "concierge/core/bytes.h"
+#include "support/vectors.h"
+
+namespace concierge {
+namespace {
+
+using testing::read_file;
+using testing::run_cli;
+using testing::TempDir;
+using testing::write_file;
+
+std::string q(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
+
+TEST(DcapCli, RealTdxQuoteVerifiesShowsAndRejects) {
+  CONCIERGE_REQUIRE_VECTOR(quote, "tdx/go-tdx-guest/ccel/cos-113-tdx-quote.dat");
+  auto ok = run_cli("verify tdx " + q(quote) + " --at 2025-01-01 --json");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const auto j = nlohmann::json::parse(ok.out);
+  for (const char* name : {"mrtd", "rtmr0", "rtmr1", "rtmr2", "rtmr3", "mrconfigid", "mrowner",
+                           "mrownerconfig", "mrseam", "report_data", "td_attributes", "xfam",
+                           "tee_tcb_svn", "fmspc", "tcb_status", "advisory_ids"}) {
+    EXPECT_TRUE(j.contains(name)) << name;
+  }
+  EXPECT_EQ(j["verified"], true);
+  EXPECT_EQ(j["tcb_status"], "unknown");
+  EXPECT_EQ(j["td_attributes"]["sept_ve_disable"], true);
+
+  auto text = run_cli("verify tdx " + q(quote) + " --at 2025-01-01");
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_EQ(text.out.rfind("quote verified (TDX, v4, mrtd dae67181", 0), 0u) << text.out;
+
+  auto rd = run_cli("verify tdx " + q(quote) + " --at 2025-01-01 --report-data 01");
+  EXPECT_EQ(rd.exit_code, 1);
+  EXPECT_NE(rd.err.find("rejected: REPORT_DATA"), std::string::npos) << rd.err;
+
+  auto sgx = run_cli("verify sgx " + q(quote) + " --at 2025-01-01");
+  EXPECT_EQ(sgx.exit_code, 1);
+  EXPECT_NE(sgx.err.find("quote is TDX, not SGX"), std::string::npos) << sgx.err;
+
+  auto show = run_cli("tdx show " + q(quote) + " --json");
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_EQ(nlohmann::json::parse(show.out)["mrtd"], j["mrtd"]);
+  auto show_text = run_cli("tdx show " + q(quote));
+  EXPECT_NE(show_text.out.find("td_attributes      0000000010000000: sept_ve_disable"),
+            std::string::npos)
+      << show_text.out;
+}
+
+TEST(DcapCli, MalformedQuotesExitTwo) {
+  CONCIERGE_REQUIRE_VECTOR(quote, "tdx/go-tdx-guest/tdx_prod_quote_SPR_E4.dat");
+  // The vector carries test text after the quote: not zero padding.
+  auto trailing = run_cli("verify tdx " + q(quote));
+  EXPECT_EQ(trailing.exit_code, 2);
+  EXPECT_NE(trailing.err.find("offset 0x1347 (4935)"), std::string::npos) << trailing.err;
+
+  TempDir dir;
+  Bytes cut = read_file(quote);
+  cut.resize(1000);
+  write_file(dir / "cut.dat", cut);
+  auto truncated = run_cli("verify tdx " + q(dir / "cut.dat"));
+  EXPECT_EQ(truncated.exit_code, 2);
+  auto show = run_cli("tdx show " + q(dir / "cut.dat"));
+  EXPECT_EQ(show.exit_code, 2);
+  auto usage = run_cli("verify tdx " + q(quote) + " --tcb-info x");
+  EXPECT_EQ(usage.exit_code, 2);
+  EXPECT_NE(usage.err.find("go together"), std::string::npos) << usage.err;
+}
+
+TEST(DcapCli, IntelSgxSampleNeedsItsTestRootAndGetsATcbStatus) {
+  CONCIERGE_REQUIRE_VECTOR(quote, "sgx/intel-qvl-sample/quote.dat");
+  const auto d = quote.parent_path();
+  const std::string pck = " --pck " + q(d / "pckCert.pem") + " --pck " + q(d / "pckSignChain.pem");
+  const std::string collateral = " --tcb-info " + q(d / "tcbInfo.json") + " --qe-identity " +
+                                 q(d / "qeIdentity.json") + " --tcb-signing-chain " +
+                                 q(d / "tcbSignChain.pem");
+  auto without = run_cli("verify sgx " + q(quote) + pck + " --at 2020-01-01");
+  EXPECT_EQ(without.exit_code, 1);
+  EXPECT_NE(without.err.find("PCK chain"), std::string::npos) << without.err;
+
+  auto with = run_cli("verify sgx " + q(quote) + pck + collateral + " --root " +
+                      q(d / "trustedRootCaCert.pem") + " --at 2020-01-01 --json");
+  ASSERT_EQ(with.exit_code, 0) << with.err;
+  const auto j = nlohmann::json::parse(with.out);
+  for (const char* name : {"mrenclave", "mrsigner", "isvprodid", "isvsvn", "attributes",
+                           "report_data", "fmspc", "tcb_status"}) {
+    EXPECT_TRUE(j.contains(name)) << name;
+  }
+  EXPECT_EQ(j["tcb_status"], "UpToDate");
+  EXPECT_EQ(j["fmspc"], "00707f000000");
+}
+
+}  // namespace
+}  // namespace concierge

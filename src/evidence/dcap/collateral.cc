@@ -168,17 +168,22 @@ CollateralVerdict appraise_collateral(const TcbInfo& info, const QeIdentity& qe,
                   std::string(enclave_id_name(want)));
   }
   out.tcb = match_tcb_level(info, platform);
-  if (!out.tcb) return reject(out.tcb.reason);
+  out.advisory_ids = out.tcb.advisory_ids;
+  if (!out.tcb) {
+    // A level that matched but rejects (Revoked) still says what it is.
+    if (out.tcb.level_index) out.status = out.tcb.status;
+    return reject(out.tcb.reason);
+  }
   out.qe = match_qe_identity(qe, qe_report);
-  if (!out.qe) return reject(out.qe.reason);
+  if (!out.qe && !out.qe.level_index) return reject(out.qe.reason);
 
   out.status = converge_tcb_status(out.tcb.status, out.qe.status);
-  out.advisory_ids = out.tcb.advisory_ids;
   for (const std::string& id : out.qe.advisory_ids) {
     if (std::find(out.advisory_ids.begin(), out.advisory_ids.end(), id) == out.advisory_ids.end()) {
       out.advisory_ids.push_back(id);
     }
   }
+  if (!out.qe) return reject(out.qe.reason);
   if (out.status == TcbStatus::kRevoked || out.status == TcbStatus::kUnknown) {
     return reject("converged TCB status is " + std::string(tcb_status_name(out.status)));
   }

@@ -172,9 +172,8 @@ Result<CollateralOutcome> verify_quote_collateral(const Quote& q, const PckExten
   }
   out.verdict = appraise_collateral(c.tcb_info.info, c.qe_identity.identity, platform_of(q, pck),
                                     qe_fields_of(q.sig.qe_report), chain_cache_time(chain_options));
-  // Statuses mean something once the TCB level matched.
-  // (a Revoked status is appraised and rejects).
-  out.appraised = out.verdict.tcb.level_index.has_value() && out.verdict.qe.level_index.has_value();
+  // A status means something once a TCB level matched (Revoked included).
+  out.appraised = out.verdict.status != TcbStatus::kUnknown;
   return out;
 }
 

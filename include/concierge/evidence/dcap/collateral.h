@@ -76,10 +76,12 @@ Result<Collateral> load_collateral_files(const std::filesystem::path& tcb_info,
 Result<PublicKey> tcb_signing_key(const std::vector<Certificate>& chain);
 
 struct CollateralVerdict : Verdict {
-  TcbStatus status = TcbStatus::kUnknown;  // platform, module and QE converged
-  TcbMatch tcb;                            // the TCB level match
-  QeMatch qe;                              // the QE identity match
-  std::vector<std::string> advisory_ids;   // TCB level's, module's, then QE's (no duplicates)
+  // Platform, module and QE converged; set also when a matched level rejects
+  // (Revoked), kUnknown when no level matched.
+  TcbStatus status = TcbStatus::kUnknown;
+  TcbMatch tcb;                           // the TCB level match
+  QeMatch qe;                             // the QE identity match
+  std::vector<std::string> advisory_ids;  // TCB level's, module's, then QE's (no duplicates)
 };
 
 // The whole check, in order (the first failure rejects, naming it):

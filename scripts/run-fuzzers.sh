@@ -13,6 +13,7 @@ seeds_for() {
   case "$1" in
     eventlog_fuzz|event_decode_fuzz) echo "$VECTORS/tpm/eventlog $VECTORS/tpm/eventlog/bad $VECTORS/tdx/go-tdx-guest/ccel" ;;
     ima_fuzz) echo "$VECTORS/ima" ;;
+    ccel_fuzz) echo "$VECTORS/tdx/go-tdx-guest/ccel" ;;
     snp_report_fuzz) echo "$VECTORS/snp/go-sev-guest" ;;
     dcap_quote_fuzz) echo "$VECTORS/tdx/go-tdx-guest $VECTORS/tdx/go-tdx-guest/ccel $VECTORS/tdx/intel-qvl-sample $VECTORS/sgx/intel-qvl-sample" ;;
     dcap_collateral_fuzz) echo "$VECTORS/tdx/go-tdx-guest $VECTORS/tdx/intel-qvl-sample $VECTORS/sgx/intel-qvl-sample" ;;

@@ -10,6 +10,7 @@
 #include "concierge/core/encoding.h"
 #include "concierge/core/time.h"
 #include "concierge/evidence/dcap/verify.h"
+#include "concierge/measure/reference.h"
 
 namespace concierge::cli {
 namespace {
@@ -23,6 +24,8 @@ struct VerifyDcapOptions {
   std::string tcb_info;
   std::string qe_identity;
   std::string tcb_signing_chain;
+  std::string ccel;
+  std::string ccel_reference;
   std::vector<std::string> pck;
   std::vector<std::string> crls;
   std::string root;
@@ -75,6 +78,16 @@ Result<dcap::DcapVerifyOptions> build_options(const VerifyDcapOptions& o) {
     v.collateral = std::make_shared<const dcap::Collateral>(std::move(c));
   }
   if (!o.collateral.empty()) v.collateral_dir = o.collateral;
+  if (!o.ccel.empty()) {
+    CONCIERGE_ASSIGN_OR_RETURN(v.ccel_log, read_file(o.ccel));
+  }
+  if (!o.ccel_reference.empty()) {
+    if (o.ccel.empty()) {
+      return fail(Errc::kInvalidArgument, "--ccel-reference needs --ccel");
+    }
+    CONCIERGE_ASSIGN_OR_RETURN(Bytes text, read_file(o.ccel_reference));
+    CONCIERGE_ASSIGN_OR_RETURN(v.rtmr_reference, measure::parse_reference_values(as_chars(text)));
+  }
   if (!o.at.empty()) {
     CONCIERGE_ASSIGN_OR_RETURN(v.at, parse_rfc3339(o.at, /*allow_date_only=*/true));
   }
@@ -136,6 +149,14 @@ void add_verify(CLI::App& verify, Context& ctx, dcap::TeeType tee) {
   c->add_option("--tcb-info", o->tcb_info, "TCB info response (with the next two)");
   c->add_option("--qe-identity", o->qe_identity, "QE identity response");
   c->add_option("--tcb-signing-chain", o->tcb_signing_chain, "TCB Signing chain (PEM)");
+  if (tdx) {
+    c->add_option("--ccel", o->ccel,
+                  "CCEL event log (/sys/firmware/acpi/tables/data/CCEL): its replay must equal "
+                  "the quote's RTMR0-3");
+    c->add_option("--ccel-reference", o->ccel_reference,
+                  "Reference values for the CCEL replay (JSON; \"pcr\" i = RTMR i, sha384); the "
+                  "first unknown event is named");
+  }
   c->add_option("--pck", o->pck,
                 "PCK certificate, then its CA (PEM or DER; repeatable), used instead of the "
                 "quote's certification data");

@@ -81,6 +81,7 @@ Result<DcapVerification> verify_dcap(ByteView data, const DcapVerifyOptions& o) 
   const Quote& q = out.quote;
   const PckChainVerdict* pck = nullptr;
   const CollateralOutcome* collateral = nullptr;
+  std::optional<RtmrReplay> replay;
   // Claims are built once, when the outcome is known.
   auto finish = [&](Verdict verdict) -> Result<DcapVerification> {
     out.claims = quote_claims(q);
@@ -91,6 +92,7 @@ Result<DcapVerification> verify_dcap(ByteView data, const DcapVerifyOptions& o) 
       out.claims["pck"] = std::move(pck_claims);
     }
     add_collateral_claims(collateral, out.claims);
+    if (replay) out.claims["ccel"] = rtmr_replay_json(*replay);
     out.claims["tcb_status"] =
         out.collateral_checked ? std::string(tcb_status_name(out.tcb_status)) : "unknown";
     out.claims["advisory_ids"] = out.advisory_ids;
@@ -119,6 +121,16 @@ Result<DcapVerification> verify_dcap(ByteView data, const DcapVerifyOptions& o) 
   if (o.expected_report_data) {
     Verdict rd = check_report_data(q, *o.expected_report_data);
     if (!rd) return finish(std::move(rd));
+  }
+
+  if (o.ccel_log) {
+    if (q.td() == nullptr) {
+      return fail(Errc::kInvalidArgument, "a CCEL log goes with a TDX quote, not an SGX one");
+    }
+    CONCIERGE_ASSIGN_OR_RETURN(replay, replay_ccel(*o.ccel_log));
+    Verdict rtmrs = check_rtmrs(*replay, *q.td());
+    if (rtmrs && o.rtmr_reference) rtmrs = appraise_rtmrs(*replay, *o.rtmr_reference);
+    if (!rtmrs) return finish(std::move(rtmrs));
   }
 
   if (o.collateral == nullptr && !o.collateral_dir) return finish(Verdict::accept());

@@ -18,7 +18,10 @@
 //      layout.signed_data (v3/v4: header || body; v5: header || body type ||
 //      body size || body);
 //   7. REPORT_DATA equals the expected value when one is given;
-//   8. collateral, when given (a folder of saved PCS responses, or collateral
+//   8. TDX with a CCEL log: the log replays to the quote's RTMR0-3 (ccel.h),
+//      then, with reference values, every RTMR and event is known (naming
+//      the first event that is not);
+//   9. collateral, when given (a folder of saved PCS responses, or collateral
 //      already loaded): the TCB Signing chain to the same root, both
 //      signatures, freshness at `at`, the FMSPC/PCE-ID of the PCK
 //      certificate, the TCB level (SGX components and PCESVN from the PCK
@@ -52,6 +55,7 @@
 #include "concierge/core/result.h"
 #include "concierge/core/verdict.h"
 #include "concierge/core/x509.h"
+#include "concierge/evidence/dcap/ccel.h"
 #include "concierge/evidence/dcap/collateral.h"
 #include "concierge/evidence/dcap/pck_chain.h"
 #include "concierge/evidence/dcap/quote.h"
@@ -111,6 +115,10 @@ struct DcapVerifyOptions {
   // The REPORT_DATA the verifier expects (1 to 64 bytes; shorter values are
   // compared with zero padding to 64 bytes).
   std::optional<Bytes> expected_report_data;
+  // TDX: the CCEL event log (the log area; padding allowed), and reference
+  // values for its replay ("pcr" i = RTMR i, bank sha384; ccel.h).
+  std::optional<Bytes> ccel_log;
+  std::optional<measure::ReferenceValues> rtmr_reference;
   // Collateral already loaded (takes precedence), or a folder laid out as
   // collateral.h describes, read for the PCK certificate's FMSPC.
   std::shared_ptr<const Collateral> collateral;
@@ -132,12 +140,15 @@ struct DcapVerification {
   // quote_claims (quote.h), plus "fmspc", "pck" (pck_extension_claims and
   // "ca"), "tcb_status" (Intel's name or "unknown"), "advisory_ids", "tcb_date"
   // (when collateral gave one), "collateral" (issue dates, evaluation data
-  // number) and "verified". Filled as far as verification got.
+  // number), "ccel" (rtmr_replay_json, with a CCEL log) and "verified".
+  // Filled as far as verification got.
   nlohmann::json claims;
 };
 
 // Errors: a malformed quote (parse_quote), a malformed certificate in the
 // quote, no PCK chain (kNotFound), unreadable collateral (load_collateral),
+// a malformed CCEL log (replay_ccel) or one given with an SGX quote
+// (kInvalidArgument),
 // an expected report data longer than 64 bytes (kInvalidArgument).
 Result<DcapVerification> verify_dcap(ByteView quote, const DcapVerifyOptions& options);
 

@@ -1,0 +1,280 @@
+// DcapSimulator::save and ::load: keys and certificates as PEM files, the CRLs
+// as DER, plus a small JSON description, so that a CLI can create a simulated
+// platform once and issue quotes from it later.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iterator>
+#include <span>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <nlohmann/json.hpp>
+
+#include "concierge/core/cert_builder.h"
+#include "concierge/core/encoding.h"
+#include "concierge/evidence/dcap/pck_extension.h"
+#include "concierge/evidence/dcap/simulator.h"
+#include "evidence/dcap/simulator_internal.h"
+
+namespace concierge::evidence::dcap {
+
+namespace sim_detail {
+
+Result<void> write_file(const std::filesystem::path& path, std::string_view data, mode_t mode) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0) {
+    return fail(Errc::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
+  }
+  bool ok = ::fchmod(fd, mode) == 0;
+  for (std::size_t done = 0; ok && done < data.size();) {
+    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    ok = n > 0;
+    if (ok) done += static_cast<std::size_t>(n);
+  }
+  const int saved = errno;
+  if (::close(fd) != 0) ok = false;
+  if (!ok) return fail(Errc::kIo, "cannot write " + path.string() + ": " + std::strerror(saved));
+  return {};
+}
+
+Result<std::string> read_file(const std::filesystem::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return fail(Errc::kIo, "cannot read " + path.string());
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (in.bad()) return fail(Errc::kIo, "cannot read " + path.string());
+  return text;
+}
+
+Result<void> make_dir(const std::filesystem::path& dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) return fail(Errc::kIo, "cannot create " + dir.string() + ": " + ec.message());
+  return {};
+}
+
+}  // namespace sim_detail
+
+namespace {
+
+namespace fs = std::filesystem;
+using nlohmann::json;
+using sim_detail::read_file;
+using sim_detail::write_file;
+
+constexpr int kFormat = 1;
+constexpr const char* kStateFile = "simulator.json";
+
+std::span<std::uint8_t> writable_bytes(std::string& s) {
+  return std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
+}
+
+Result<void> save_key(const fs::path& path, const PrivateKey& key) {
+  CONCIERGE_ASSIGN_OR_RETURN(std::string pem, key.to_pem());
+  Result<void> r = write_file(path, pem, 0600);
+  wipe(writable_bytes(pem));
+  return r;
+}
+
+Result<PrivateKey> load_key(const fs::path& path) {
+  CONCIERGE_ASSIGN_OR_RETURN(std::string pem, read_file(path));
+  Result<PrivateKey> key = PrivateKey::from_pem(pem);
+  wipe(writable_bytes(pem));
+  if (!key) return fail(Errc::kMalformed, path.string() + ": " + key.error().message);
+  return key;
+}
+
+Result<Certificate> load_cert(const fs::path& path) {
+  CONCIERGE_ASSIGN_OR_RETURN(const std::string pem, read_file(path));
+  Result<Certificate> cert = Certificate::from_pem(pem);
+  if (!cert) return fail(Errc::kMalformed, path.string() + ": " + cert.error().message);
+  return cert;
+}
+
+Result<Crl> load_crl(const fs::path& path) {
+  CONCIERGE_ASSIGN_OR_RETURN(const std::string der, read_file(path));
+  Result<Crl> crl = Crl::from_der(as_bytes(der));
+  if (!crl) return fail(Errc::kMalformed, path.string() + ": " + crl.error().message);
+  return crl;
+}
+
+Result<void> check_pair(const Certificate& cert, const PrivateKey& key, const std::string& what) {
+  CONCIERGE_ASSIGN_OR_RETURN(PublicKey from_cert, cert.public_key());
+  CONCIERGE_ASSIGN_OR_RETURN(PublicKey from_key, key.public_key());
+  CONCIERGE_ASSIGN_OR_RETURN(const Bytes a, from_cert.to_der());
+  CONCIERGE_ASSIGN_OR_RETURN(const Bytes b, from_key.to_der());
+  if (a != b) return fail(Errc::kInvalidArgument, what + ".key does not match " + what + ".pem");
+  return {};
+}
+
+Unexpected bad_state(const std::string& what) {
+  return fail(Errc::kMalformed, std::string(kStateFile) + ": " + what);
+}
+
+template <std::size_t N>
+std::string hex_of(const std::array<std::uint8_t, N>& a) {
+  return hex_encode(ByteView(a.data(), a.size()));
+}
+
+template <std::size_t N>
+Result<std::array<std::uint8_t, N>> hex_field(const json& obj, const std::string& path,
+                                              const char* name) {
+  const auto it = obj.find(name);
+  Result<Bytes> b = it != obj.end() && it->is_string()
+                        ? hex_decode(it->get<std::string>())
+                        : Result<Bytes>(fail(Errc::kMalformed, "missing"));
+  if (!b || b->size() != N) {
+    return bad_state("\"" + path + name + "\" must be " + std::to_string(N) + " bytes of hex");
+  }
+  std::array<std::uint8_t, N> out{};
+  std::copy(b->begin(), b->end(), out.begin());
+  return out;
+}
+
+Result<std::uint64_t> uint_field(const json& obj, const std::string& path, const char* name,
+                                 std::uint64_t max) {
+  const auto it = obj.find(name);
+  if (it == obj.end() || !it->is_number_unsigned() || it->get<std::uint64_t>() > max) {
+    return bad_state("\"" + path + name + "\" must be an integer 0.." + std::to_string(max));
+  }
+  return it->get<std::uint64_t>();
+}
+
+Result<const json*> object_field(const json& obj, const char* name) {
+  const auto it = obj.find(name);
+  if (it == obj.end() || !it->is_object()) {
+    return bad_state("\"" + std::string(name) + "\" must be an object");
+  }
+  return &*it;
+}
+
+json qe_json(const QeConfig& q) {
+  return {{"mrsigner", hex_of(q.mrsigner)},
+          {"mrenclave", hex_of(q.mrenclave)},
+          {"isvprodid", q.isvprodid},
+          {"isvsvn", q.isvsvn},
+          {"attributes_flags", q.attributes_flags},
+          {"attributes_xfrm", q.attributes_xfrm},
+          {"miscselect", q.miscselect}};
+}
+
+Result<QeConfig> qe_from(const json& state, const char* name) {
+  CONCIERGE_ASSIGN_OR_RETURN(const json* j, object_field(state, name));
+  const std::string path = std::string(name) + ".";
+  QeConfig q;
+  CONCIERGE_ASSIGN_OR_RETURN(q.mrsigner, hex_field<32>(*j, path, "mrsigner"));
+  CONCIERGE_ASSIGN_OR_RETURN(q.mrenclave, hex_field<32>(*j, path, "mrenclave"));
+  CONCIERGE_ASSIGN_OR_RETURN(std::uint64_t prodid, uint_field(*j, path, "isvprodid", 0xFFFF));
+  CONCIERGE_ASSIGN_OR_RETURN(std::uint64_t svn, uint_field(*j, path, "isvsvn", 0xFFFF));
+  CONCIERGE_ASSIGN_OR_RETURN(std::uint64_t misc, uint_field(*j, path, "miscselect", 0xFFFFFFFF));
+  CONCIERGE_ASSIGN_OR_RETURN(q.attributes_flags,
+                             uint_field(*j, path, "attributes_flags", UINT64_MAX));
+  CONCIERGE_ASSIGN_OR_RETURN(q.attributes_xfrm,
+                             uint_field(*j, path, "attributes_xfrm", UINT64_MAX));
+  q.isvprodid = static_cast<std::uint16_t>(prodid);
+  q.isvsvn = static_cast<std::uint16_t>(svn);
+  q.miscselect = static_cast<std::uint32_t>(misc);
+  return q;
+}
+
+template <std::size_t N>
+Result<std::array<std::uint8_t, N>> sized(const Bytes& b, const char* what) {
+  if (b.size() != N) return bad_state(std::string("the PCK certificate's ") + what + " size");
+  std::array<std::uint8_t, N> out{};
+  std::copy(b.begin(), b.end(), out.begin());
+  return out;
+}
+
+}  // namespace
+
+Result<void> DcapSimulator::save(const fs::path& dir) const {
+  CONCIERGE_RETURN_IF_ERROR(sim_detail::make_dir(dir));
+  struct Named {
+    const char* name;
+    const Identity* id;
+  };
+  for (const Named& n : {Named{"root", &keys_.root}, Named{"platform_ca", &keys_.platform_ca},
+                         Named{"pck", &keys_.pck}, Named{"tcb_signing", &keys_.tcb_signing}}) {
+    CONCIERGE_RETURN_IF_ERROR(save_key(dir / (std::string(n.name) + ".key"), n.id->key));
+    CONCIERGE_RETURN_IF_ERROR(
+        write_file(dir / (std::string(n.name) + ".pem"), certificate_to_pem(n.id->cert), 0644));
+  }
+  CONCIERGE_RETURN_IF_ERROR(save_key(dir / "attestation.key", keys_.attestation));
+  CONCIERGE_RETURN_IF_ERROR(write_file(dir / "pck_chain.pem", pck_chain_pem(), 0644));
+  CONCIERGE_RETURN_IF_ERROR(
+      write_file(dir / "tcb_signing_chain.pem", tcb_signing_chain_pem(), 0644));
+  const Bytes root_crl = keys_.root_crl.der();
+  const Bytes pck_crl = keys_.pck_crl.der();
+  CONCIERGE_RETURN_IF_ERROR(write_file(dir / "root_crl.der", as_chars(root_crl), 0644));
+  CONCIERGE_RETURN_IF_ERROR(write_file(dir / "pck_crl.der", as_chars(pck_crl), 0644));
+
+  const TdxModuleConfig& m = config_.tdx_module;
+  const json state = {{"format", kFormat},
+                      {"qe_id", hex_of(config_.qe_id)},
+                      {"tdx_module",
+                       {{"tee_tcb_svn", hex_of(m.tee_tcb_svn)},
+                        {"mr_seam", hex_of(m.mr_seam)},
+                        {"mr_signer_seam", hex_of(m.mr_signer_seam)},
+                        {"seam_attributes", m.seam_attributes}}},
+                      {"sgx_qe", qe_json(config_.sgx_qe)},
+                      {"td_qe", qe_json(config_.td_qe)}};
+  return write_file(dir / kStateFile, state.dump(2) + "\n", 0644);
+}
+
+Result<DcapSimulator> DcapSimulator::load(const fs::path& dir) {
+  CONCIERGE_ASSIGN_OR_RETURN(const std::string text, read_file(dir / kStateFile));
+  const json state = json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (state.is_discarded() || !state.is_object()) return bad_state("not a JSON object");
+  const auto format = state.find("format");
+  if (format == state.end() || !format->is_number_integer() || *format != kFormat) {
+    return bad_state("unknown format (expected 1)");
+  }
+  Config config;
+  CONCIERGE_ASSIGN_OR_RETURN(config.qe_id, hex_field<16>(state, "", "qe_id"));
+  CONCIERGE_ASSIGN_OR_RETURN(const json* module, object_field(state, "tdx_module"));
+  TdxModuleConfig& m = config.tdx_module;
+  CONCIERGE_ASSIGN_OR_RETURN(m.tee_tcb_svn, hex_field<16>(*module, "tdx_module.", "tee_tcb_svn"));
+  CONCIERGE_ASSIGN_OR_RETURN(m.mr_seam, hex_field<48>(*module, "tdx_module.", "mr_seam"));
+  CONCIERGE_ASSIGN_OR_RETURN(m.mr_signer_seam,
+                             hex_field<48>(*module, "tdx_module.", "mr_signer_seam"));
+  CONCIERGE_ASSIGN_OR_RETURN(m.seam_attributes,
+                             uint_field(*module, "tdx_module.", "seam_attributes", UINT64_MAX));
+  CONCIERGE_ASSIGN_OR_RETURN(config.sgx_qe, qe_from(state, "sgx_qe"));
+  CONCIERGE_ASSIGN_OR_RETURN(config.td_qe, qe_from(state, "td_qe"));
+
+  auto identity = [&dir](const char* name) -> Result<Identity> {
+    CONCIERGE_ASSIGN_OR_RETURN(Certificate cert, load_cert(dir / (std::string(name) + ".pem")));
+    CONCIERGE_ASSIGN_OR_RETURN(PrivateKey key, load_key(dir / (std::string(name) + ".key")));
+    CONCIERGE_RETURN_IF_ERROR(check_pair(cert, key, name));
+    return Identity{std::move(cert), std::move(key)};
+  };
+  CONCIERGE_ASSIGN_OR_RETURN(Identity root, identity("root"));
+  CONCIERGE_ASSIGN_OR_RETURN(Identity platform_ca, identity("platform_ca"));
+  CONCIERGE_ASSIGN_OR_RETURN(Identity pck, identity("pck"));
+  CONCIERGE_ASSIGN_OR_RETURN(Identity tcb_signing, identity("tcb_signing"));
+  CONCIERGE_ASSIGN_OR_RETURN(PrivateKey attestation, load_key(dir / "attestation.key"));
+  CONCIERGE_ASSIGN_OR_RETURN(Crl root_crl, load_crl(dir / "root_crl.der"));
+  CONCIERGE_ASSIGN_OR_RETURN(Crl pck_crl, load_crl(dir / "pck_crl.der"));
+
+  // The platform, as the PCK certificate states it.
+  Result<PckExtension> ext = parse_pck_extension(pck.cert);
+  if (!ext) return fail(Errc::kMalformed, "pck.pem: " + ext.error().message);
+  CONCIERGE_ASSIGN_OR_RETURN(config.fmspc, sized<kFmspcSize>(ext->fmspc, "FMSPC"));
+  CONCIERGE_ASSIGN_OR_RETURN(config.pce_id, sized<kPceIdSize>(ext->pceid, "PCE-ID"));
+  CONCIERGE_ASSIGN_OR_RETURN(config.pck_tcb.cpusvn, sized<kCpuSvnSize>(ext->cpusvn, "CPUSVN"));
+  config.pck_tcb.sgx_components = ext->tcb_components;
+  config.pck_tcb.pcesvn = ext->pcesvn;
+
+  return assemble(std::move(config), Keys{std::move(root), std::move(platform_ca), std::move(pck),
+                                          std::move(tcb_signing), std::move(attestation),
+                                          std::move(root_crl), std::move(pck_crl)});
+}
+
+}  // namespace concierge::evidence::dcap

@@ -97,3 +97,71 @@ TEST(DcapCli, IntelSgxSampleNeedsItsTestRootAndGetsATcbStatus) {
 
 }  // namespace
 }  // namespace concierge
+
+namespace concierge {
+namespace {
+
+TEST(DcapCli, CcelLogReplaysToTheQuoteAndReferencesNameTheFirstUnknownEvent) {
+  CONCIERGE_REQUIRE_VECTOR(quote, "tdx/go-tdx-guest/ccel/cos-113-tdx-quote.dat");
+  CONCIERGE_REQUIRE_VECTOR(log, "tdx/go-tdx-guest/ccel/ccel_data.dat");
+  CONCIERGE_REQUIRE_VECTOR(table, "tdx/go-tdx-guest/ccel/ccel_table.dat");
+  TempDir dir;
+  auto refs = run_cli("tdx ccel " + q(log) + " --table " + q(table) + " --reference-out " +
+                      q(dir / "refs.json") + " --json");
+  ASSERT_EQ(refs.exit_code, 0) << refs.err;
+  const auto j = nlohmann::json::parse(refs.out);
+  EXPECT_EQ(j["table"]["cc_type_name"], "TDX");
+  EXPECT_EQ(j["replay"]["rtmr_events"], nlohmann::json({16, 7, 20, 0}));
+
+  const std::string base = "verify tdx " + q(quote) + " --at 2025-01-01 --ccel " + q(log);
+  auto ok = run_cli(base + " --ccel-reference " + q(dir / "refs.json") + " --json");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  const auto claims = nlohmann::json::parse(ok.out);
+  EXPECT_EQ(claims["ccel"]["rtmr1"], claims["rtmr1"]);
+
+  // A reference set that lacks one event's digest: the event is named.
+  auto ref = nlohmann::json::parse(as_chars(read_file(dir / "refs.json")));
+  auto& digests = ref["digests"]["sha384"];
+  ASSERT_FALSE(digests.empty());
+  const std::string dropped = digests[0].get<std::string>();
+  digests.erase(digests.begin());
+  const std::string partial_text = ref.dump();
+  write_file(dir / "partial.json", as_bytes(partial_text));
+  auto partial = run_cli(base + " --ccel-reference " + q(dir / "partial.json"));
+  EXPECT_EQ(partial.exit_code, 1);
+  EXPECT_NE(partial.err.find("RTMR"), std::string::npos) << partial.err;
+  EXPECT_NE(partial.err.find("not among the reference digests"), std::string::npos) << partial.err;
+
+  // Another TD's quote: its RTMRs are not this log's.
+  CONCIERGE_REQUIRE_VECTOR(other, "tdx/go-tdx-guest/quote_v5_sample.dat");
+  auto mismatch = run_cli("verify tdx " + q(other) + " --at 2026-02-15 --ccel " + q(log));
+  EXPECT_EQ(mismatch.exit_code, 1);
+  EXPECT_NE(mismatch.err.find("RTMR0 differs"), std::string::npos) << mismatch.err;
+}
+
+TEST(DcapCli, SimulatedQuoteVerifiesOnlyWithItsRootAndCollateral) {
+  TempDir dir;
+  const std::string sim = q(dir / "sim");
+  auto init = run_cli("tdx simulate init " + sim);
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  auto quote = run_cli("tdx simulate quote --dir " + sim + " --report-data 0a0b --mrtd 42 -o " +
+                       q(dir / "q.dat"));
+  ASSERT_EQ(quote.exit_code, 0) << quote.err;
+  const std::string base = "verify tdx " + q(dir / "q.dat") + " --collateral " + sim;
+  auto intel = run_cli(base);
+  EXPECT_EQ(intel.exit_code, 1);
+  auto ok = run_cli(base + " --root " + q(dir / "sim" / "root.pem") + " --report-data 0a0b --json");
+  ASSERT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_EQ(nlohmann::json::parse(ok.out)["tcb_status"], "UpToDate");
+  auto sgx = run_cli("sgx simulate init " + q(dir / "sgx"));
+  ASSERT_EQ(sgx.exit_code, 0) << sgx.err;
+  auto sgx_quote =
+      run_cli("sgx simulate quote --dir " + q(dir / "sgx") + " -o " + q(dir / "s.dat"));
+  ASSERT_EQ(sgx_quote.exit_code, 0) << sgx_quote.err;
+  auto sgx_ok = run_cli("verify sgx " + q(dir / "s.dat") + " --collateral " + q(dir / "sgx") +
+                        " --root " + q(dir / "sgx" / "root.pem"));
+  EXPECT_EQ(sgx_ok.exit_code, 0) << sgx_ok.err;
+}
+
+}  // namespace
+}  // namespace concierge

@@ -46,6 +46,7 @@ bench: build
 	@./bench/replay_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/quote_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/snp_ratios.sh $(BUILD_DIR)/bin/concierge_bench
+	@./bench/dcap_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/cli_vs_tpm2_eventlog.sh $(BUILD_DIR)/bin/concierge
 
 format:

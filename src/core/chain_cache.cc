@@ -19,6 +19,14 @@ Result<std::string> ChainCacheKey::finish(const ChainOptions& options) && {
   return std::string(as_chars(key));
 }
 
+Result<std::string> ChainCacheKey::finish_exact(const ChainOptions& options) && {
+  ChainCacheKey crl_part;
+  CONCIERGE_ASSIGN_OR_RETURN(std::string crl_key, std::move(crl_part).finish(options));
+  std::string key(as_chars(material_));
+  key += crl_key;
+  return key;
+}
+
 TimePoint chain_cache_time(const ChainOptions& options) {
   return std::chrono::time_point_cast<std::chrono::seconds>(
       options.at.value_or(std::chrono::system_clock::now()));

@@ -106,10 +106,14 @@ Result<PublicKey> PublicKey::from_ec_coordinates(EcCurve curve, ByteView x, Byte
   }
   CONCIERGE_ASSIGN_OR_RETURN(EVP_PKEY * pkey, from_params("EC", bld.get(), "EC point"));
   PublicKey key(pkey);
-  // Import checks the point is on the curve; the full check also rejects the
-  // point at infinity and points outside the prime-order subgroup.
+  // Import checks the point is on the curve; the quick check also rejects the
+  // point at infinity. The full check (EVP_PKEY_public_check) would add a
+  // scalar multiplication by the group order to exclude points outside the
+  // prime-order subgroup, which cannot exist on P-256 and P-384 (cofactor 1,
+  // SEC 2 sections 2.4.2 and 2.5.1); it cost as much as one ECDSA
+  // verification per imported key.
   ossl::PkeyCtxPtr check(EVP_PKEY_CTX_new_from_pkey(nullptr, pkey, nullptr));
-  if (!check || EVP_PKEY_public_check(check.get()) != 1) {
+  if (!check || EVP_PKEY_public_check_quick(check.get()) != 1) {
     return ossl::fail_ossl(Errc::kMalformed, "EC point is not a valid public key");
   }
   return key;

@@ -37,6 +37,10 @@ class ChainCacheKey {
   void add(ByteView bytes) { material_.insert(material_.end(), bytes.begin(), bytes.end()); }
   void add_byte(std::uint8_t b) { material_.push_back(b); }
   Result<std::string> finish(const ChainOptions& options) &&;
+  // The added parts themselves, then the SHA-256 of the options as above:
+  // for material of a few kilobytes looked up per request, where hashing it
+  // with SHA-256 would cost more than the map's own hash and comparison.
+  Result<std::string> finish_exact(const ChainOptions& options) &&;
 
  private:
   Bytes material_;

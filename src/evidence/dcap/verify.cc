@@ -19,8 +19,28 @@ bool all_zero(ByteView bytes) {
   return std::all_of(bytes.begin(), bytes.end(), [](std::uint8_t b) { return b == 0; });
 }
 
+// The attestation key from its x||y bytes, through the cache when there is
+// one; nullptr (with the reason) when the bytes are not a P-256 point.
+std::shared_ptr<const PublicKey> attestation_key_of(ByteView xy, DcapVerifyCache* cache,
+                                                    std::string& why) {
+  std::string key;
+  if (cache != nullptr) {
+    key.assign(reinterpret_cast<const char*>(xy.data()), xy.size());
+    if (auto hit = cache->attestation_keys().lookup(key, TimePoint{})) return *hit;
+  }
+  auto imported = PublicKey::from_ec_point(EcCurve::kP256, xy);
+  if (!imported) {
+    why = imported.error().message;
+    return nullptr;
+  }
+  auto shared = std::make_shared<const PublicKey>(std::move(*imported));
+  if (cache != nullptr) cache->attestation_keys().store(std::move(key), shared, ValidityWindow{});
+  return shared;
+}
+
 // Steps 4-6: the QE report, its binding of the attestation key, the quote.
-Result<Verdict> verify_signatures(const Quote& q, ByteView data, const PublicKey& pck_key) {
+Result<Verdict> verify_signatures(const Quote& q, ByteView data, const PublicKey& pck_key,
+                                  DcapVerifyCache* cache) {
   const QuoteLayout& l = q.layout;
   CONCIERGE_ASSIGN_OR_RETURN(Verdict qe,
                              verify_ecdsa_raw(pck_key, HashAlg::kSha256, l.qe_report.of(data),
@@ -42,10 +62,10 @@ Result<Verdict> verify_signatures(const Quote& q, ByteView data, const PublicKey
     return Verdict::reject("QE report data bytes 32..63 are not zero");
   }
 
-  auto attestation_key = PublicKey::from_ec_point(EcCurve::kP256, l.attestation_key.of(data));
-  if (!attestation_key) {
-    return Verdict::reject("attestation key is not a P-256 point: " +
-                           attestation_key.error().message);
+  std::string why;
+  const auto attestation_key = attestation_key_of(l.attestation_key.of(data), cache, why);
+  if (attestation_key == nullptr) {
+    return Verdict::reject("attestation key is not a P-256 point: " + why);
   }
   CONCIERGE_ASSIGN_OR_RETURN(
       Verdict quote, verify_ecdsa_raw(*attestation_key, HashAlg::kSha256, l.signed_data.of(data),
@@ -110,13 +130,15 @@ Result<DcapVerification> verify_dcap(ByteView data, const DcapVerifyOptions& o) 
   chain_options.at = o.at;
   chain_options.crls = o.crls;
 
+  // Only the cache keys use it.
+  const Bytes root_fingerprint = o.cache != nullptr ? root.fingerprint_sha256() : Bytes{};
   CONCIERGE_ASSIGN_OR_RETURN(PckOutcome pck_outcome,
-                             verify_quote_pck(q, data, o, root, chain_options));
+                             verify_quote_pck(q, data, o, root, root_fingerprint, chain_options));
   pck = &pck_outcome.verdict();
   if (!pck_outcome.accepted()) return finish(Verdict::reject(pck->reason));
 
   CONCIERGE_ASSIGN_OR_RETURN(Verdict signatures,
-                             verify_signatures(q, data, pck_outcome.verified->key));
+                             verify_signatures(q, data, pck_outcome.verified->key, o.cache));
   if (!signatures) return finish(std::move(signatures));
   if (o.expected_report_data) {
     Verdict rd = check_report_data(q, *o.expected_report_data);
@@ -134,8 +156,9 @@ Result<DcapVerification> verify_dcap(ByteView data, const DcapVerifyOptions& o) 
   }
 
   if (o.collateral == nullptr && !o.collateral_dir) return finish(Verdict::accept());
-  CONCIERGE_ASSIGN_OR_RETURN(CollateralOutcome outcome,
-                             verify_quote_collateral(q, pck->extension, o, root, chain_options));
+  CONCIERGE_ASSIGN_OR_RETURN(
+      CollateralOutcome outcome,
+      verify_quote_collateral(q, pck->extension, o, root, root_fingerprint, chain_options));
   collateral = &outcome;
   if (!outcome.verdict.accepted && outcome.verdict.reason.empty()) {
     outcome.verdict.reason = "collateral rejected";

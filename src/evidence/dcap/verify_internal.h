@@ -18,8 +18,10 @@ struct PckOutcome {
   bool accepted() const { return verified != nullptr; }
   const PckChainVerdict& verdict() const { return verified ? verified->chain : rejected; }
 };
+// `root_fingerprint` is root.fingerprint_sha256(), computed once per quote.
 Result<PckOutcome> verify_quote_pck(const Quote& q, ByteView data, const DcapVerifyOptions& o,
-                                    const Certificate& root, const ChainOptions& chain_options);
+                                    const Certificate& root, ByteView root_fingerprint,
+                                    const ChainOptions& chain_options);
 
 // Step 8. `appraised` is set when the collateral got as far as TCB matching
 // (so the status and advisories in `verdict` mean something).
@@ -31,6 +33,7 @@ struct CollateralOutcome {
 Result<CollateralOutcome> verify_quote_collateral(const Quote& q, const PckExtension& pck,
                                                   const DcapVerifyOptions& o,
                                                   const Certificate& root,
+                                                  ByteView root_fingerprint,
                                                   const ChainOptions& chain_options);
 
 // Adds "collateral" {tcb_info_issue_date, tcb_info_next_update,

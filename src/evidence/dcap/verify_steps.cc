@@ -60,7 +60,7 @@ Result<std::vector<Certificate>> quote_pck_certs(const Quote& q, const DcapVerif
 }
 
 Result<std::string> pck_cache_key(const Quote& q, ByteView data, const DcapVerifyOptions& o,
-                                  const Certificate& root, const ChainOptions& chain_options) {
+                                  ByteView root_fingerprint, const ChainOptions& chain_options) {
   ChainCacheKey key;
   if (!o.pck_chain.empty()) {
     key.add_byte(2);
@@ -69,34 +69,33 @@ Result<std::string> pck_cache_key(const Quote& q, ByteView data, const DcapVerif
     key.add_byte(1);
     key.add(q.layout.certification_data.of(data));
   }
-  key.add(root.fingerprint_sha256());
-  return std::move(key).finish(chain_options);
+  key.add(root_fingerprint);
+  return std::move(key).finish_exact(chain_options);
 }
 
-Result<std::string> collateral_cache_key(const Collateral& c, const Certificate& root,
+Result<std::string> collateral_cache_key(const Collateral& c, ByteView root_fingerprint,
                                          const ChainOptions& chain_options) {
   ChainCacheKey key;
-  auto add_text = [&key](std::string_view text) {
-    key.add(le_bytes<8>(text.size()));
-    key.add(ByteView(reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
-  };
-  add_text(c.tcb_info.signed_body);
+  // The signatures stand for the bodies, which a hit compares byte for byte.
+  // The TCB Signing chain is not part of the key: a hit means these exact
+  // bodies and signatures verified under a chain to this root, whatever chain
+  // comes with them now (the entry's window is that verified chain's).
   key.add(c.tcb_info.signature);
-  add_text(c.qe_identity.signed_body);
   key.add(c.qe_identity.signature);
-  for (const Certificate& cert : c.tcb_signing_chain) key.add(cert.fingerprint_sha256());
-  key.add(root.fingerprint_sha256());
-  return std::move(key).finish(chain_options);
+  key.add(root_fingerprint);
+  return std::move(key).finish_exact(chain_options);
 }
 
 // The TCB Signing chain and both signatures; the accepted outcome is cached.
 Result<Verdict> verify_collateral_origin(const Collateral& c, const DcapVerifyOptions& o,
-                                         const Certificate& root,
+                                         const Certificate& root, ByteView root_fingerprint,
                                          const ChainOptions& chain_options) {
   std::string key;
   if (o.cache != nullptr) {
-    CONCIERGE_ASSIGN_OR_RETURN(key, collateral_cache_key(c, root, chain_options));
-    if (o.cache->collateral().lookup(key, chain_cache_time(chain_options))) {
+    CONCIERGE_ASSIGN_OR_RETURN(key, collateral_cache_key(c, root_fingerprint, chain_options));
+    auto hit = o.cache->collateral().lookup(key, chain_cache_time(chain_options));
+    if (hit && (*hit)->tcb_info_body == c.tcb_info.signed_body &&
+        (*hit)->qe_identity_body == c.qe_identity.signed_body) {
       return Verdict::accept();
     }
   }
@@ -113,6 +112,8 @@ Result<Verdict> verify_collateral_origin(const Collateral& c, const DcapVerifyOp
     const ValidityWindow window = chain_validity_window(chain.chain, chain_options.crls);
     auto entry = std::make_shared<VerifiedCollateralSignatures>();
     entry->tcb_signing_chain = std::move(chain.chain);
+    entry->tcb_info_body = c.tcb_info.signed_body;
+    entry->qe_identity_body = c.qe_identity.signed_body;
     o.cache->collateral().store(std::move(key), std::move(entry), window);
   }
   return Verdict::accept();
@@ -121,11 +122,12 @@ Result<Verdict> verify_collateral_origin(const Collateral& c, const DcapVerifyOp
 }  // namespace
 
 Result<PckOutcome> verify_quote_pck(const Quote& q, ByteView data, const DcapVerifyOptions& o,
-                                    const Certificate& root, const ChainOptions& chain_options) {
+                                    const Certificate& root, ByteView root_fingerprint,
+                                    const ChainOptions& chain_options) {
   PckOutcome out;
   std::string key;
   if (o.cache != nullptr) {
-    CONCIERGE_ASSIGN_OR_RETURN(key, pck_cache_key(q, data, o, root, chain_options));
+    CONCIERGE_ASSIGN_OR_RETURN(key, pck_cache_key(q, data, o, root_fingerprint, chain_options));
     if (auto hit = o.cache->pck().lookup(key, chain_cache_time(chain_options))) {
       out.verified = std::move(*hit);
       return out;
@@ -149,6 +151,7 @@ Result<PckOutcome> verify_quote_pck(const Quote& q, ByteView data, const DcapVer
 Result<CollateralOutcome> verify_quote_collateral(const Quote& q, const PckExtension& pck,
                                                   const DcapVerifyOptions& o,
                                                   const Certificate& root,
+                                                  ByteView root_fingerprint,
                                                   const ChainOptions& chain_options) {
   CollateralOutcome out;
   const TeeType tee = q.is_tdx() ? TeeType::kTdx : TeeType::kSgx;
@@ -165,7 +168,8 @@ Result<CollateralOutcome> verify_quote_collateral(const Quote& q, const PckExten
                          " TCB info, the quote is " + std::string(tee_type_name(tee));
     return out;
   }
-  CONCIERGE_ASSIGN_OR_RETURN(Verdict origin, verify_collateral_origin(c, o, root, chain_options));
+  CONCIERGE_ASSIGN_OR_RETURN(Verdict origin,
+                             verify_collateral_origin(c, o, root, root_fingerprint, chain_options));
   if (!origin) {
     out.verdict.reason = origin.reason;
     return out;

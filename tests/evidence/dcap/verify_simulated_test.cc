@@ -236,6 +236,15 @@ TEST_F(DcapVerifySimulated, CachesServeRepeatedQuotesAndNeverRejections) {
   intel.root.reset();
   EXPECT_FALSE(verify(*tdx_, intel).verdict);
   EXPECT_EQ(cache.pck().size(), 1u);
+  // The same signatures over another body: a lookup by signature finds the
+  // entry, the body comparison refuses it, and the signature check rejects.
+  auto altered = std::make_shared<Collateral>(*o.collateral);
+  altered->tcb_info.signed_body.replace(altered->tcb_info.signed_body.find("\"version\""), 1, " ");
+  DcapVerifyOptions forged = o;
+  forged.collateral = altered;
+  DcapVerification v = verify(*tdx_, forged);
+  EXPECT_FALSE(v.verdict);
+  EXPECT_EQ(v.verdict.reason.rfind("collateral: TCB info signature", 0), 0u) << v.verdict.reason;
   // Past the collateral's and chain's windows, nothing is served from the cache.
   o.at = std::chrono::system_clock::now() + std::chrono::hours(24 * 365 * 40);
   EXPECT_FALSE(verify(*tdx_, o).verdict);

@@ -69,22 +69,34 @@ struct VerifiedPck {
   PublicKey key;          // the PCK leaf's key
 };
 
-// Collateral whose TCB Signing chain and signatures verified.
+// Collateral whose TCB Signing chain and signatures verified. Looked up by
+// the signatures, root and CRLs; served only when the signed bodies are byte
+// for byte these (the chain presented with them is then not needed).
 struct VerifiedCollateralSignatures {
   std::vector<Certificate> tcb_signing_chain;  // TCB Signing, root
+  std::string tcb_info_body;
+  std::string qe_identity_body;
 };
 
 // Caches of verified PCK chains and collateral signatures, keyed by exact
-// bytes and the trust configuration (root, CRLs); each entry holds within the
-// validity window of its certificates and CRLs (core/chain_cache.h).
+// bytes (the certification data; the collateral's signatures, then its bodies
+// compared) and the trust configuration (root, CRLs); each entry holds within
+// the validity window of its certificates and CRLs (core/chain_cache.h).
 // Rejections are never stored. Thread-safe; not copyable.
 class DcapVerifyCache {
  public:
-  explicit DcapVerifyCache(std::size_t capacity = 4096) : pck_(capacity), collateral_(capacity) {}
+  explicit DcapVerifyCache(std::size_t capacity = 4096)
+      : pck_(capacity), collateral_(capacity), attestation_keys_(capacity) {}
 
   VerifiedChainCache<std::shared_ptr<const VerifiedPck>>& pck() { return pck_; }
   VerifiedChainCache<std::shared_ptr<const VerifiedCollateralSignatures>>& collateral() {
     return collateral_;
+  }
+  // Attestation keys imported from their x||y bytes (a QE keeps one key for
+  // many quotes; importing and checking the point costs a fifth of an ECDSA
+  // verification). Never expires: the bytes are the key.
+  VerifiedChainCache<std::shared_ptr<const PublicKey>>& attestation_keys() {
+    return attestation_keys_;
   }
   std::uint64_t hits() const { return pck_.hits() + collateral_.hits(); }
   std::uint64_t verifications() const { return pck_.verifications() + collateral_.verifications(); }
@@ -92,6 +104,7 @@ class DcapVerifyCache {
  private:
   VerifiedChainCache<std::shared_ptr<const VerifiedPck>> pck_;
   VerifiedChainCache<std::shared_ptr<const VerifiedCollateralSignatures>> collateral_;
+  VerifiedChainCache<std::shared_ptr<const PublicKey>> attestation_keys_;
 };
 
 // The statuses accepted by default: the platform is patched; configuration or

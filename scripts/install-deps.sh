@@ -11,6 +11,7 @@ PACKAGES="
   nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   libtss2-dev tpm2-tools swtpm swtpm-tools hyperfine python3
+  python3-jwcrypto
 "
 
 missing=""

@@ -15,7 +15,13 @@
 #  9. AMD SEV-SNP: (with the shared vectors) a real Milan report verifies to
 #     AMD's roots compiled into the binary; a software AMD secure processor
 #     issues a report bound to a verifier's nonce, accepted only once its test
-#     root is trusted explicitly; a forged measurement is rejected.
+#     root is trusted explicitly; a forged measurement is rejected;
+# 11. Intel TDX: (with the shared vectors) a real TD's quote verifies to the
+#     Intel SGX Root CA compiled into the binary and its CCEL event log
+#     replays to the quote's RTMRs; a software quoting enclave issues a quote
+#     with signed collateral, accepted (TCB status UpToDate) only once its test
+#     root is trusted; OutOfDate collateral is reported with its advisories and
+#     rejected unless allowed.
 set -eu
 CONCIERGE=${1:-build/bin/concierge}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -123,7 +129,7 @@ start_swtpm() {
 
 if command -v swtpm >/dev/null 2>&1 && command -v swtpm_setup >/dev/null 2>&1; then
   MANIFEST_TPM="$ROOT/examples/boot-chain/manifest-tpm.json"
-  NONCE=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')
+  NONCE=$(od -An -v -N32 -tx1 /dev/urandom | tr -d ' \n')
   SEL=sha256:8,9,12,16,23+sha384:8,9,12,16,23
   TPM=$(start_swtpm machine)
 
@@ -179,7 +185,7 @@ fi
 
 say "10. A simulated SEV-SNP guest (software AMD secure processor, test roots that are not AMD's)"
 "$CONCIERGE" snp simulate init --dir "$WORK/sev" --product Genoa
-SNP_NONCE=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+SNP_NONCE=$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
 "$CONCIERGE" snp simulate report --dir "$WORK/sev" --report-data "$SNP_NONCE" \
   --measurement "$(printf 'guest firmware v1' | sha384sum | cut -d' ' -f1)" \
   --out "$WORK/sev/report.bin" --certs-out "$WORK/sev/certs.bin"
@@ -199,4 +205,33 @@ expect_rejected "the forged measurement to be rejected" \
   "$CONCIERGE" verify snp "$WORK/sev/forged.bin" --certs "$WORK/sev/certs.bin" \
   --root "$WORK/sev/roots.pem" --report-data "$SNP_NONCE"
 echo "=> a host that edits the measurement breaks the AMD signature"
+say "11. Intel TDX: a real TD's quote, verified to Intel's built-in root, and its CCEL log"
+CCEL="$VECTORS/tdx/go-tdx-guest/ccel"
+if [ -f "$CCEL/cos-113-tdx-quote.dat" ]; then
+  "$CONCIERGE" verify tdx "$CCEL/cos-113-tdx-quote.dat" --ccel "$CCEL/ccel_data.dat" \
+    --report-data "$(od -An -v -tx1 "$CCEL/nonce.dat" | tr -d ' \n')" --at 2025-01-01
+  "$CONCIERGE" tdx ccel "$CCEL/ccel_data.dat" --table "$CCEL/ccel_table.dat"
+  echo "=> the firmware's event log replays to the RTMRs the TDX module signed"
+else
+  echo "(the shared vectors are absent: the real quote is skipped)"
+fi
+
+say "12. A simulated TD (software quoting enclave, test PKI that is not Intel's)"
+"$CONCIERGE" tdx simulate init "$WORK/tdx" >/dev/null
+TDX_NONCE=$(head -c 32 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+"$CONCIERGE" tdx simulate quote --dir "$WORK/tdx" --report-data "$TDX_NONCE" \
+  --mrtd "$(printf 'TD firmware v1' | sha384sum | cut -d' ' -f1)" -o "$WORK/tdx/quote.dat"
+expect_rejected "simulated evidence to be rejected under Intel's root" \
+  "$CONCIERGE" verify tdx "$WORK/tdx/quote.dat" --collateral "$WORK/tdx"
+echo "=> by default only Intel's root is trusted: simulated evidence is rejected"
+"$CONCIERGE" verify tdx "$WORK/tdx/quote.dat" --collateral "$WORK/tdx" \
+  --root "$WORK/tdx/root.pem" --report-data "$TDX_NONCE"
+echo "=> with its test root configured explicitly: chain, QE report, quote, collateral"
+"$CONCIERGE" tdx simulate init "$WORK/tdx-old" --tcb-status OutOfDate \
+  --advisory INTEL-SA-00837 >/dev/null
+"$CONCIERGE" tdx simulate quote --dir "$WORK/tdx-old" -o "$WORK/tdx-old/quote.dat"
+expect_rejected "an out-of-date platform to be rejected" \
+  "$CONCIERGE" verify tdx "$WORK/tdx-old/quote.dat" --collateral "$WORK/tdx-old" \
+  --root "$WORK/tdx-old/root.pem"
+echo "=> a platform behind on its TCB is named with its advisories (--allow-tcb OutOfDate to accept)"
 say "demo complete"

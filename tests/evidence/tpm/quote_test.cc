@@ -1,6 +1,7 @@
 // TPM 2.0 quote verification: a real quote from a Windows GCP Shielded VM
 // (go-attestation's test data) and synthetic quotes built with tss2-mu.
 #include "concierge/evidence/tpm/quote.h"
+#include "concierge/evidence/tpm/soft_quoter.h"
 
 #include <gtest/gtest.h>
 #include <tss2/tss2_mu.h>
@@ -218,89 +219,28 @@ TEST(TpmQuoteGcp, EventLogReplaysToTheQuotedPcrs) {
 
 // ---- synthetic quotes ----
 
-Bytes marshal_attest(const TPMS_ATTEST& att) {
-  std::vector<std::uint8_t> buf(sizeof(TPMS_ATTEST));
-  std::size_t off = 0;
-  EXPECT_EQ(Tss2_MU_TPMS_ATTEST_Marshal(&att, buf.data(), buf.size(), &off), TSS2_RC_SUCCESS);
-  buf.resize(off);
-  return buf;
-}
-
-template <typename B>
-void set2b(B& b, ByteView data) {
-  b.size = static_cast<UINT16>(data.size());
-  std::memcpy(b.buffer, data.data(), data.size());
-}
-
 struct Synthetic {
   PrivateKey key;
   Bytes ak_public, quote, signature, nonce;
   PcrValues pcrs;
 };
 
+// A quote of sha256 PCRs 0, 1 and 7 from the software quoter (soft_quoter.h).
 Synthetic make_synthetic() {
-  auto key = PrivateKey::generate_ec(EcCurve::kP256);
-  EXPECT_TRUE(key.has_value());
-  Synthetic s{std::move(key).value(), {}, {}, {}, {}, {}};
+  auto quoter = SoftQuoter::create();
+  EXPECT_TRUE(quoter.has_value());
+  Synthetic s{PrivateKey::from_pem(quoter->key().to_pem().value()).value(), {}, {}, {}, {}, {}};
   s.nonce = {0xde, 0xad, 0xbe, 0xef, 1, 2, 3, 4};
-  Bytes concat;
   for (unsigned pcr : {0u, 1u, 7u}) {
-    Bytes value = digest(HashAlg::kSha256, as_bytes("pcr " + std::to_string(pcr))).value();
-    s.pcrs[HashAlg::kSha256][pcr] = value;
-    concat.insert(concat.end(), value.begin(), value.end());
+    s.pcrs[HashAlg::kSha256][pcr] =
+        digest(HashAlg::kSha256, as_bytes("pcr " + std::to_string(pcr))).value();
   }
+  auto q = quoter->quote(HashAlg::kSha256, s.pcrs[HashAlg::kSha256], s.nonce);
+  EXPECT_TRUE(q.has_value()) << q.error().to_string();
+  s.quote = q->attest;
+  s.signature = q->signature;
+  s.ak_public = q->ak_public;
   s.pcrs[HashAlg::kSha256][3] = Bytes(32, 0x33);  // not selected: ignored
-
-  TPMS_ATTEST att{};
-  att.magic = TPM2_GENERATED_VALUE;
-  att.type = TPM2_ST_ATTEST_QUOTE;
-  att.qualifiedSigner.size = 4;
-  std::memcpy(att.qualifiedSigner.name, "\x00\x0b\x01\x02", 4);
-  set2b(att.extraData, s.nonce);
-  att.clockInfo.clock = 123456789;
-  att.clockInfo.resetCount = 3;
-  att.clockInfo.restartCount = 5;
-  att.clockInfo.safe = 1;
-  att.firmwareVersion = 0x0001000200030004ull;
-  TPML_PCR_SELECTION& sel = att.attested.quote.pcrSelect;
-  sel.count = 1;
-  sel.pcrSelections[0].hash = TPM2_ALG_SHA256;
-  sel.pcrSelections[0].sizeofSelect = 3;
-  sel.pcrSelections[0].pcrSelect[0] = 0x83;  // PCRs 0, 1, 7
-  set2b(att.attested.quote.pcrDigest, digest(HashAlg::kSha256, concat).value());
-  s.quote = marshal_attest(att);
-
-  Bytes der = s.key.sign_ecdsa_der(HashAlg::kSha256, s.quote).value();
-  Bytes rs = ecdsa_der_to_raw(der, 32).value();
-  TPMT_SIGNATURE sig{};
-  sig.sigAlg = TPM2_ALG_ECDSA;
-  sig.signature.ecdsa.hash = TPM2_ALG_SHA256;
-  set2b(sig.signature.ecdsa.signatureR, ByteView(rs).first(32));
-  set2b(sig.signature.ecdsa.signatureS, ByteView(rs).last(32));
-  std::vector<std::uint8_t> buf(sizeof(TPMT_SIGNATURE));
-  std::size_t off = 0;
-  EXPECT_EQ(Tss2_MU_TPMT_SIGNATURE_Marshal(&sig, buf.data(), buf.size(), &off), TSS2_RC_SUCCESS);
-  s.signature.assign(buf.begin(), buf.begin() + static_cast<std::ptrdiff_t>(off));
-
-  // The AK's public area: the SEC1 point 04 || x || y from the SPKI's tail.
-  Bytes spki = s.key.public_key().value().to_der().value();
-  ByteView point = ByteView(spki).last(64);
-  TPMT_PUBLIC pub{};
-  pub.type = TPM2_ALG_ECC;
-  pub.nameAlg = TPM2_ALG_SHA256;
-  pub.objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_FIXEDTPM |
-                         TPMA_OBJECT_FIXEDPARENT;
-  pub.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
-  pub.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
-  pub.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;
-  pub.parameters.eccDetail.curveID = TPM2_ECC_NIST_P256;
-  pub.parameters.eccDetail.kdf.scheme = TPM2_ALG_NULL;
-  set2b(pub.unique.ecc.x, point.first(32));
-  set2b(pub.unique.ecc.y, point.last(32));
-  std::vector<std::uint8_t> pbuf(sizeof(TPMT_PUBLIC));
-  off = 0;
-  EXPECT_EQ(Tss2_MU_TPMT_PUBLIC_Marshal(&pub, pbuf.data(), pbuf.size(), &off), TSS2_RC_SUCCESS);
-  s.ak_public.assign(pbuf.begin(), pbuf.begin() + static_cast<std::ptrdiff_t>(off));
   return s;
 }
 

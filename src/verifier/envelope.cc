@@ -1,0 +1,106 @@
+#include "concierge/verifier/envelope.h"
+
+#include <set>
+#include <string>
+
+#include "concierge/core/encoding.h"
+
+namespace concierge::verifier {
+namespace {
+
+using Json = nlohmann::json;
+
+Error malformed(const std::string& where, const std::string& what) {
+  Error e = make_error(Errc::kMalformed, "envelope: " + where + ": " + what);
+  e.field = where;
+  return e;
+}
+
+Result<Bytes> read_base64(const Json& j, const std::string& where) {
+  if (!j.is_string()) return Unexpected(malformed(where, "not a base64 string"));
+  auto bytes = base64_decode(j.get<std::string>());
+  if (!bytes) return Unexpected(malformed(where, bytes.error().message));
+  return bytes;
+}
+
+Result<DeviceEvidence> parse_device(const Json& j, const std::string& prefix, bool primary) {
+  if (!j.is_object())
+    return Unexpected(malformed(prefix.empty() ? "envelope" : prefix, "not an object"));
+  auto at = [&prefix](const std::string& member) {
+    return prefix.empty() ? member : prefix + "." + member;
+  };
+  static const std::set<std::string> kPrimary = {"tee",       "evidence",     "endorsements",
+                                                 "event_log", "runtime_data", "additional_devices"};
+  for (const auto& [key, value] : j.items()) {
+    if (kPrimary.count(key) == 0 || (!primary && key == "additional_devices")) {
+      return Unexpected(malformed(at(key), "unknown member"));
+    }
+  }
+  DeviceEvidence d;
+  const auto tee = j.find("tee");
+  if (tee == j.end() || !tee->is_string() || tee->get<std::string>().empty()) {
+    return Unexpected(malformed(at("tee"), "missing or not a string"));
+  }
+  d.tee = tee->get<std::string>();
+  const auto evidence = j.find("evidence");
+  if (evidence == j.end()) return Unexpected(malformed(at("evidence"), "missing"));
+  CONCIERGE_ASSIGN_OR_RETURN(d.evidence, read_base64(*evidence, at("evidence")));
+  if (d.evidence.empty()) return Unexpected(malformed(at("evidence"), "empty"));
+  if (const auto e = j.find("endorsements"); e != j.end()) {
+    if (!e->is_object()) return Unexpected(malformed(at("endorsements"), "not an object"));
+    d.endorsements = *e;
+  }
+  if (const auto log = j.find("event_log"); log != j.end() && !log->is_null()) {
+    CONCIERGE_ASSIGN_OR_RETURN(d.event_log, read_base64(*log, at("event_log")));
+  }
+  if (const auto rd = j.find("runtime_data"); rd != j.end() && !rd->is_null()) {
+    if (!rd->is_object()) return Unexpected(malformed(at("runtime_data"), "not an object"));
+    d.runtime_data = *rd;
+  }
+  return d;
+}
+
+Json device_json(const DeviceEvidence& d) {
+  Json out = {{"tee", d.tee}, {"evidence", base64_encode(d.evidence)}};
+  if (!d.endorsements.empty()) out["endorsements"] = d.endorsements;
+  if (d.event_log) out["event_log"] = base64_encode(*d.event_log);
+  if (!d.runtime_data.is_null()) out["runtime_data"] = d.runtime_data;
+  return out;
+}
+
+}  // namespace
+
+Result<Envelope> parse_envelope(const nlohmann::json& j) {
+  Envelope out;
+  CONCIERGE_ASSIGN_OR_RETURN(out.primary, parse_device(j, "", /*primary=*/true));
+  if (const auto more = j.find("additional_devices"); more != j.end()) {
+    if (!more->is_object()) {
+      return Unexpected(malformed("additional_devices", "not an object"));
+    }
+    for (const auto& [name, device] : more->items()) {
+      if (name.empty()) return Unexpected(malformed("additional_devices", "empty device name"));
+      CONCIERGE_ASSIGN_OR_RETURN(DeviceEvidence d,
+                                 parse_device(device, "additional_devices." + name, false));
+      out.additional_devices.emplace(name, std::move(d));
+    }
+  }
+  return out;
+}
+
+Result<Envelope> parse_envelope(std::string_view json_text) {
+  Json j = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) return fail(Errc::kMalformed, "envelope: not JSON");
+  return parse_envelope(j);
+}
+
+nlohmann::json envelope_json(const Envelope& envelope) {
+  Json out = device_json(envelope.primary);
+  if (!envelope.additional_devices.empty()) {
+    Json more = Json::object();
+    for (const auto& [name, d] : envelope.additional_devices) more[name] = device_json(d);
+    out["additional_devices"] = std::move(more);
+  }
+  return out;
+}
+
+}  // namespace concierge::verifier

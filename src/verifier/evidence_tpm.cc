@@ -1,0 +1,149 @@
+// The TPM 2.0 entry of the evidence table: a quote (TPMS_ATTEST) with its
+// signature, AK and PCR values as endorsements, and the firmware event log.
+#include <map>
+#include <string>
+
+#include "concierge/core/digest.h"
+#include "concierge/core/encoding.h"
+#include "concierge/evidence/tpm/quote.h"
+#include "concierge/measure/event_log.h"
+#include "concierge/measure/event_types.h"
+#include "concierge/measure/reference.h"
+#include "concierge/measure/replay.h"
+#include "concierge/verifier/evidence_verifier.h"
+#include "verifier/evidence_internal.h"
+
+namespace concierge::verifier {
+namespace {
+
+namespace tpm = evidence::tpm;
+using PcrValues = std::map<HashAlg, std::map<unsigned, Bytes>>;
+
+Result<PcrValues> pcrs_of(const nlohmann::json& e) {
+  const auto it = e.find("pcrs");
+  if (it == e.end() || !it->is_object()) {
+    return fail(Errc::kMalformed, "endorsements.pcrs (bank -> PCR -> hex) is required for TPM");
+  }
+  PcrValues out;
+  for (const auto& [bank_name, bank] : it->items()) {
+    const auto alg = hash_from_name(bank_name);
+    if (!alg || !bank.is_object()) {
+      return fail(Errc::kMalformed, "endorsements.pcrs." + bank_name + ": not a bank");
+    }
+    for (const auto& [index, value] : bank.items()) {
+      const bool digits = !index.empty() && index.size() <= 2 &&
+                          index.find_first_not_of("0123456789") == std::string::npos;
+      if (!digits || std::stoul(index) > 23 || !value.is_string()) {
+        return fail(Errc::kMalformed, "endorsements.pcrs." + bank_name + "." + index);
+      }
+      auto bytes = hex_decode(value.get<std::string>());
+      if (!bytes || bytes->size() != digest_size(*alg)) {
+        return fail(Errc::kMalformed, "endorsements.pcrs." + bank_name + "." + index + ": not a " +
+                                          std::string(hash_name(*alg)) + " digest");
+      }
+      out[*alg][static_cast<unsigned>(std::stoul(index))] = std::move(*bytes);
+    }
+  }
+  return out;
+}
+
+Result<PublicKey> ak_of(const nlohmann::json& e) {
+  CONCIERGE_ASSIGN_OR_RETURN(auto text, optional_text(e, "ak"));
+  if (!text) return fail(Errc::kMalformed, "endorsements.ak is required for TPM");
+  if (text->find("-----BEGIN") != std::string::npos) return PublicKey::from_pem(*text);
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes der, base64_decode(*text));
+  return tpm::parse_ak_public(der);
+}
+
+// "log": the event log replayed and compared with the quoted PCR values.
+Result<nlohmann::json> log_claims(ByteView log_bytes, const tpm::ParsedQuote& q,
+                                  const PcrValues& pcrs, const VerifierContext& ctx) {
+  CONCIERGE_ASSIGN_OR_RETURN(measure::EventLog log, measure::parse_event_log(log_bytes));
+  CONCIERGE_ASSIGN_OR_RETURN(measure::ReplayResult replayed, measure::replay(log));
+  nlohmann::json out = {{"replayed", true}, {"matches_registers", true}};
+  for (const tpm::PcrSelection& sel : q.selections) {
+    const measure::PcrBank* bank = replayed.bank(sel.bank);
+    for (unsigned pcr : sel.pcrs) {
+      const auto bank_values = pcrs.find(sel.bank);
+      if (bank == nullptr || !bank->touched(pcr) || bank_values == pcrs.end()) continue;
+      const auto value = bank_values->second.find(pcr);
+      if (value == bank_values->second.end()) continue;
+      if (!equal_constant_time(value->second, bank->value(pcr))) {
+        out["matches_registers"] = false;
+        out["mismatch"] = std::string(hash_name(sel.bank)) + " PCR " + std::to_string(pcr) +
+                          ": the quote has " + hex_encode(value->second) +
+                          ", the event log replays to " + hex_encode(bank->value(pcr));
+        break;
+      }
+    }
+    if (!out["matches_registers"].get<bool>()) break;
+  }
+  if (ctx.known_event_digests && !q.selections.empty()) {
+    const tpm::PcrSelection& sel = q.selections.front();
+    nlohmann::json unknown = nlohmann::json::array();
+    for (const measure::Event& ev : log.events) {
+      if (ev.type == measure::event_type::kNoAction) continue;
+      if (std::find(sel.pcrs.begin(), sel.pcrs.end(), ev.pcr) == sel.pcrs.end()) continue;
+      const measure::EventDigest* dg = ev.digest_for(static_cast<std::uint16_t>(sel.bank));
+      if (dg == nullptr || ctx.known_event_digests->count(hex_encode(dg->value)) > 0) continue;
+      unknown.push_back(event_json("pcr" + std::to_string(ev.pcr), ev.index,
+                                   measure::describe_event(ev), dg->value));
+    }
+    out["unknown_events"] = std::move(unknown);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<VerifiedEvidence> verify_tpm_evidence(const DeviceEvidence& d, const VerifierContext& ctx) {
+  CONCIERGE_ASSIGN_OR_RETURN(auto signature, optional_base64(d.endorsements, "signature"));
+  if (!signature) return fail(Errc::kMalformed, "endorsements.signature is required for TPM");
+  CONCIERGE_ASSIGN_OR_RETURN(PublicKey ak, ak_of(d.endorsements));
+  CONCIERGE_ASSIGN_OR_RETURN(PcrValues pcrs, pcrs_of(d.endorsements));
+  CONCIERGE_ASSIGN_OR_RETURN(tpm::ParsedQuote parsed, tpm::parse_quote(d.evidence));
+  // The nonce is checked by the binding (binding.h), not here.
+  CONCIERGE_ASSIGN_OR_RETURN(tpm::QuoteCheck check, tpm::verify_quote(d.evidence, *signature, ak,
+                                                                      parsed.extra_data, &pcrs));
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes spki, ak.to_der());
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes ak_digest, digest(HashAlg::kSha256, spki));
+
+  VerifiedEvidence out;
+  out.verdict = check.verdict;
+  out.report_data = parsed.extra_data;
+  nlohmann::json registers = nlohmann::json::object();
+  nlohmann::json native = {{"extra_data", hex_encode(parsed.extra_data)},
+                           {"clock", parsed.clock},
+                           {"reset_count", parsed.reset_count},
+                           {"restart_count", parsed.restart_count},
+                           {"safe", parsed.safe},
+                           {"firmware_version", parsed.firmware_version},
+                           {"pcr_digest", hex_encode(parsed.pcr_digest)}};
+  if (!parsed.selections.empty()) {
+    const tpm::PcrSelection& sel = parsed.selections.front();
+    native["bank"] = hash_name(sel.bank);
+    const auto bank = pcrs.find(sel.bank);
+    for (unsigned pcr : sel.pcrs) {
+      if (bank == pcrs.end()) break;
+      const auto value = bank->second.find(pcr);
+      if (value != bank->second.end()) {
+        registers["pcr" + std::to_string(pcr)] = hex_encode(value->second);
+      }
+    }
+  }
+  nlohmann::json n = {{"tee", "tpm"},
+                      {"evidence_verified", check.verdict.accepted},
+                      {"vendor_chain", false},
+                      {"registers", registers},
+                      {"report_data", hex_encode(parsed.extra_data)},
+                      {"signer", "ak:" + hex_encode(ak_digest)},
+                      {"native", native}};
+  if (d.event_log && check.verdict.accepted) {
+    CONCIERGE_ASSIGN_OR_RETURN(n["log"], log_claims(*d.event_log, parsed, pcrs, ctx));
+  }
+  if (!check.verdict.accepted) n["reason"] = check.verdict.reason;
+  out.normalized = std::move(n);
+  return out;
+}
+
+}  // namespace concierge::verifier

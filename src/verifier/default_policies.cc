@@ -1,0 +1,169 @@
+// The appraisal policies compiled into the program, one per TEE (policy.h;
+// docs/policy.md explains every rule and its values).
+#include <string>
+
+#include "concierge/verifier/policy.h"
+
+namespace concierge::verifier {
+namespace {
+
+// Hardware: the built-in crypto check (evidence_verified) comes first in the
+// engine; then the chain must end at a trusted root. Only the vendors' roots
+// are trusted unless the operator configures another explicitly (a
+// simulator's test root, for tests and demos): that is the operator's
+// decision, and the claims say which it was ("root": "builtin" or
+// "configured", kept in the EAR's annotated evidence) for a stricter policy
+// to require "builtin". TPM: the AK must be an enrolled one (tpm.ak).
+//
+// Event logs: "log.unknown_events" is absent when no "<tee>.event_digest"
+// reference values were configured (nothing to judge events by); the
+// registers rule decides then. A non-empty list is named in the
+// explanation.
+constexpr std::string_view kSnp = R"json({
+  "id": "concierge/default-snp",
+  "version": 1,
+  "description": "AMD SEV-SNP guests: vendor chain, no debug, launch measurement among the reference values, bound to the runtime data",
+  "rules": [
+    {"id": "genuine-hardware", "claim": "hardware",
+     "when": {"path": "vendor_chain", "equals": true},
+     "then": 2, "else": 32,
+     "explain": "the report is signed by a VCEK or VLEK whose chain ends at a trusted AMD root (built in, or configured explicitly)"},
+    {"id": "no-debug", "claim": "configuration",
+     "when": {"path": "debug", "equals": false}, "then": 2, "else": 96,
+     "explain": "the guest policy forbids debugging, so the host cannot read or change guest memory"},
+    {"id": "known-measurement", "claim": "executables",
+     "when": {"path": "measurement", "in_refs": "snp.measurement"}, "then": 2, "else": 33,
+     "explain": "the launch measurement is one of the reference values of snp.measurement"},
+    {"id": "encrypted-memory", "claim": "runtime-opaque",
+     "when": {"path": "tee", "equals": "snp"}, "then": 2, "else": 96,
+     "explain": "SEV-SNP encrypts and integrity-protects guest memory"},
+    {"id": "bound-to-key", "claim": "instance-identity",
+     "applies_if": {"path": "binding", "exists": true},
+     "when": {"path": "binding", "equals": true}, "then": 2, "else": 96,
+     "explain": "REPORT_DATA is the hash of the runtime data (nonce and key) sent with the evidence"}
+  ]
+})json";
+
+constexpr std::string_view kTdx = R"json({
+  "id": "concierge/default-tdx",
+  "version": 1,
+  "description": "Intel TDX trust domains: PCK chain to Intel's root, TCB status, no debug, MRTD and RTMRs among the reference values, event log explained, bound to the runtime data",
+  "rules": [
+    {"id": "genuine-hardware", "claim": "hardware",
+     "when": {"path": "vendor_chain", "equals": true},
+     "then": 2, "else": 32,
+     "explain": "the quote's PCK chain ends at a trusted Intel root (built in, or configured explicitly)"},
+    {"id": "tcb-not-revoked", "claim": "hardware",
+     "when": {"path": "tcb_status", "one_of": ["UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
+              "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded"]},
+     "then": 2, "else": 96,
+     "explain": "the platform's TCB level is known to Intel's collateral and not revoked"},
+    {"id": "tcb-up-to-date", "claim": "hardware",
+     "when": {"path": "tcb_status", "equals": "UpToDate"}, "then": 2, "else": 32,
+     "explain": "the platform's TCB is up to date (no hardening or configuration needed)"},
+    {"id": "no-debug", "claim": "configuration",
+     "when": {"path": "debug", "equals": false}, "then": 2, "else": 96,
+     "explain": "the TD is not debuggable (TD_ATTRIBUTES.DEBUG clear)"},
+    {"id": "known-measurement", "claim": "executables",
+     "when": {"all": [{"path": "measurement", "in_refs": "tdx.mrtd"},
+                      {"path": "registers", "each_in_refs": "tdx."}]},
+     "then": 2, "else": 33,
+     "explain": "MRTD is one of tdx.mrtd, and every RTMR with reference values (tdx.rtmr0..tdx.rtmr3) matches one; at least one RTMR must have some"},
+    {"id": "log-explained", "claim": "executables",
+     "applies_if": {"path": "log", "exists": true},
+     "when": {"all": [{"path": "log.matches_registers", "equals": true},
+                      {"not": {"path": "log.unknown_events", "empty": false}}]},
+     "then": 2, "else": 33,
+     "explain": "the event log replays to the RTMRs and every event in it is known"},
+    {"id": "encrypted-memory", "claim": "runtime-opaque",
+     "when": {"path": "tee", "equals": "tdx"}, "then": 2, "else": 96,
+     "explain": "TDX encrypts and integrity-protects TD memory"},
+    {"id": "bound-to-key", "claim": "instance-identity",
+     "applies_if": {"path": "binding", "exists": true},
+     "when": {"path": "binding", "equals": true}, "then": 2, "else": 96,
+     "explain": "REPORTDATA is the hash of the runtime data (nonce and key) sent with the evidence"}
+  ]
+})json";
+
+constexpr std::string_view kSgx = R"json({
+  "id": "concierge/default-sgx",
+  "version": 1,
+  "description": "Intel SGX enclaves: PCK chain to Intel's root, TCB status, no debug, MRENCLAVE or MRSIGNER among the reference values, bound to the runtime data",
+  "rules": [
+    {"id": "genuine-hardware", "claim": "hardware",
+     "when": {"path": "vendor_chain", "equals": true},
+     "then": 2, "else": 32,
+     "explain": "the quote's PCK chain ends at a trusted Intel root (built in, or configured explicitly)"},
+    {"id": "tcb-not-revoked", "claim": "hardware",
+     "when": {"path": "tcb_status", "one_of": ["UpToDate", "SWHardeningNeeded", "ConfigurationNeeded",
+              "ConfigurationAndSWHardeningNeeded", "OutOfDate", "OutOfDateConfigurationNeeded"]},
+     "then": 2, "else": 96,
+     "explain": "the platform's TCB level is known to Intel's collateral and not revoked"},
+    {"id": "tcb-up-to-date", "claim": "hardware",
+     "when": {"path": "tcb_status", "equals": "UpToDate"}, "then": 2, "else": 32,
+     "explain": "the platform's TCB is up to date (no hardening or configuration needed)"},
+    {"id": "no-debug", "claim": "configuration",
+     "when": {"path": "debug", "equals": false}, "then": 2, "else": 96,
+     "explain": "the enclave is not debuggable (ATTRIBUTES.DEBUG clear)"},
+    {"id": "known-enclave", "claim": "executables",
+     "when": {"any": [{"path": "measurement", "in_refs": "sgx.mrenclave"},
+                      {"path": "native.mrsigner", "in_refs": "sgx.mrsigner"}]},
+     "then": 2, "else": 33,
+     "explain": "MRENCLAVE is one of sgx.mrenclave, or MRSIGNER one of sgx.mrsigner"},
+    {"id": "encrypted-memory", "claim": "runtime-opaque",
+     "when": {"path": "tee", "equals": "sgx"}, "then": 2, "else": 96,
+     "explain": "SGX encrypts enclave memory"},
+    {"id": "bound-to-key", "claim": "instance-identity",
+     "applies_if": {"path": "binding", "exists": true},
+     "when": {"path": "binding", "equals": true}, "then": 2, "else": 96,
+     "explain": "REPORTDATA is the hash of the runtime data (nonce and key) sent with the evidence"}
+  ]
+})json";
+
+constexpr std::string_view kTpm = R"json({
+  "id": "concierge/default-tpm",
+  "version": 1,
+  "description": "TPM 2.0 quotes: EK chain to the manufacturer, PCRs among the reference values, event log explained, bound to the runtime data",
+  "rules": [
+    {"id": "genuine-hardware", "claim": "hardware",
+     "when": {"path": "signer", "in_refs": "tpm.ak"},
+     "then": 2, "else": 32,
+     "explain": "the quote is signed by an enrolled AK (tpm.ak: enrolment proved, by credential activation, that the AK lives in the TPM whose EK certificate chains to its manufacturer)"},
+    {"id": "known-pcrs", "claim": "executables",
+     "when": {"path": "registers", "each_in_refs": "tpm."}, "then": 2, "else": 33,
+     "explain": "every quoted PCR with reference values (tpm.pcr0..tpm.pcr23) matches one; at least one PCR must have some"},
+    {"id": "log-explained", "claim": "executables",
+     "applies_if": {"path": "log", "exists": true},
+     "when": {"all": [{"path": "log.matches_registers", "equals": true},
+                      {"not": {"path": "log.unknown_events", "empty": false}}]},
+     "then": 2, "else": 33,
+     "explain": "the event log replays to the quoted PCRs and every event in it is known"},
+    {"id": "bound-to-key", "claim": "instance-identity",
+     "applies_if": {"path": "binding", "exists": true},
+     "when": {"path": "binding", "equals": true}, "then": 2, "else": 96,
+     "explain": "the quote's qualifying data is the hash of the runtime data (nonce and key)"}
+  ]
+})json";
+
+}  // namespace
+
+std::vector<std::string_view> default_policy_names() { return {"tpm", "snp", "tdx", "sgx"}; }
+
+std::string_view default_policy_text(std::string_view tee) {
+  if (tee == "snp") return kSnp;
+  if (tee == "tdx") return kTdx;
+  if (tee == "sgx") return kSgx;
+  if (tee == "tpm") return kTpm;
+  return {};
+}
+
+Result<Policy> default_policy(std::string_view tee) {
+  const std::string_view text = default_policy_text(tee);
+  if (text.empty()) {
+    return fail(Errc::kNotFound,
+                "no default policy for '" + std::string(tee) + "' (there are: tpm, snp, tdx, sgx)");
+  }
+  return parse_policy(text);
+}
+
+}  // namespace concierge::verifier

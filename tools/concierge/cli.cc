@@ -1,5 +1,7 @@
 #include "cli.h"
 
+#include <optional>
+
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -59,6 +61,40 @@ Result<Crl> load_crl(const std::string& path) {
   CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
   if (looks_like_pem(data)) return Crl::from_pem(as_chars(data));
   return Crl::from_der(data);
+}
+
+// A trusted root set from one PEM bundle: the ARK (self-signed; its subject
+// names the product, as AMD's "ARK-Milan" does), the ASK and optionally the
+// ASVK (the certificate whose subject says VLEK). Duplicates are ignored, so
+// a KDS cert_chain and a vlek cert_chain may simply be concatenated.
+Result<evidence::snp::AmdRootSet> load_snp_root_set(const std::string& path) {
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
+  CONCIERGE_ASSIGN_OR_RETURN(auto certs, Certificate::from_pem_bundle(as_chars(data)));
+  std::optional<Certificate> ark, ask, asvk;
+  for (const Certificate& c : certs) {
+    if (c.self_signed()) {
+      if (ark && ark->fingerprint_sha256() != c.fingerprint_sha256()) {
+        return fail(Errc::kInvalidArgument, path + ": more than one self-signed root");
+      }
+      ark = c;
+    } else if (c.subject().find("VLEK") != std::string::npos) {
+      asvk = c;
+    } else {
+      ask = c;
+    }
+  }
+  if (!ark || !ask) {
+    return fail(Errc::kInvalidArgument, path + ": a root bundle needs the ARK and the ASK");
+  }
+  const std::string subject = ark->subject();
+  for (evidence::snp::Product p : {evidence::snp::Product::kMilan, evidence::snp::Product::kGenoa,
+                                   evidence::snp::Product::kTurin}) {
+    if (subject.find(std::string(evidence::snp::product_name(p))) != std::string::npos) {
+      return evidence::snp::make_amd_root_set(p, *ark, *ask, asvk);
+    }
+  }
+  return fail(Errc::kInvalidArgument,
+              path + ": the root's subject names no product (Milan, Genoa, Turin): " + subject);
 }
 
 }  // namespace concierge::cli

@@ -12,6 +12,7 @@
 #include "concierge/core/bytes.h"
 #include "concierge/core/result.h"
 #include "concierge/core/x509.h"
+#include "concierge/evidence/snp/amd_roots.h"
 
 namespace concierge::cli {
 
@@ -38,6 +39,9 @@ bool looks_like_pem(ByteView data);
 Result<Certificate> load_certificate(const std::string& path);
 Result<std::vector<Certificate>> load_certificates(const std::string& path);  // a bundle
 Result<Crl> load_crl(const std::string& path);
+// A trusted SEV-SNP root set from one PEM bundle: the ARK (self-signed; its
+// subject names the product), the ASK, optionally the ASVK.
+Result<evidence::snp::AmdRootSet> load_snp_root_set(const std::string& path);
 
 // Subcommand families, one file each.
 void register_eventlog(CLI::App& app, Context& ctx);
@@ -66,5 +70,8 @@ void register_tdx_attester(CLI::App& tdx, Context& ctx);
 void register_dcap_simulator(CLI::App& family, Context& ctx, bool tdx);
 // `verify tdx` and `verify sgx` (cmd_dcap_verify.cc).
 void register_verify_dcap(CLI::App& verify, Context& ctx);
+// `appraise` (cmd_appraise.cc) and `envelope make` (cmd_envelope.cc).
+void register_appraise(CLI::App& app, Context& ctx);
+void register_envelope(CLI::App& app, Context& ctx);
 
 }  // namespace concierge::cli

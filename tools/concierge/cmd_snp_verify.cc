@@ -27,39 +27,6 @@ struct VerifySnpOptions {
   bool json = false;
 };
 
-// A trusted root set from one PEM bundle: the ARK (self-signed; its subject
-// names the product, as AMD's "ARK-Milan" does), the ASK and optionally the
-// ASVK (the certificate whose subject says VLEK). Duplicates are ignored, so
-// a KDS cert_chain and a vlek cert_chain may simply be concatenated.
-Result<snp::AmdRootSet> load_root_set(const std::string& path) {
-  CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
-  CONCIERGE_ASSIGN_OR_RETURN(auto certs, Certificate::from_pem_bundle(as_chars(data)));
-  std::optional<Certificate> ark, ask, asvk;
-  for (const Certificate& c : certs) {
-    if (c.self_signed()) {
-      if (ark && ark->fingerprint_sha256() != c.fingerprint_sha256()) {
-        return fail(Errc::kInvalidArgument, path + ": more than one self-signed root");
-      }
-      ark = c;
-    } else if (c.subject().find("VLEK") != std::string::npos) {
-      asvk = c;
-    } else {
-      ask = c;
-    }
-  }
-  if (!ark || !ask) {
-    return fail(Errc::kInvalidArgument, path + ": a root bundle needs the ARK and the ASK");
-  }
-  const std::string subject = ark->subject();
-  for (snp::Product p : {snp::Product::kMilan, snp::Product::kGenoa, snp::Product::kTurin}) {
-    if (subject.find(std::string(snp::product_name(p))) != std::string::npos) {
-      return snp::make_amd_root_set(p, *ark, *ask, asvk);
-    }
-  }
-  return fail(Errc::kInvalidArgument,
-              path + ": the root's subject names no product (Milan, Genoa, Turin): " + subject);
-}
-
 Result<snp::SnpVerifyOptions> build_options(const VerifySnpOptions& o) {
   snp::SnpVerifyOptions v;
   if (!o.vcek.empty()) {
@@ -82,7 +49,7 @@ Result<snp::SnpVerifyOptions> build_options(const VerifySnpOptions& o) {
     v.crls.push_back(std::move(crl));
   }
   for (const std::string& path : o.roots) {
-    CONCIERGE_ASSIGN_OR_RETURN(snp::AmdRootSet set, load_root_set(path));
+    CONCIERGE_ASSIGN_OR_RETURN(snp::AmdRootSet set, load_snp_root_set(path));
     v.trusted_roots.push_back(std::move(set));
   }
   if (!o.at.empty()) {

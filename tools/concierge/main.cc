@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "cli.h"
+#include "cmd_refs.h"
 
 int main(int argc, char** argv) {
   using namespace concierge::cli;
@@ -17,6 +18,9 @@ int main(int argc, char** argv) {
   register_snp(app, ctx);
   register_dcap(app, ctx);
   register_verify(app, ctx);
+  register_envelope(app, ctx);
+  register_appraise(app, ctx);
+  register_refs(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,148 @@
+#include "concierge/verifier/appraise.h"
+
+#include <chrono>
+#include <set>
+#include <string>
+
+#include "concierge/core/time.h"
+#include "concierge/verifier/binding.h"
+
+namespace concierge::verifier {
+namespace {
+
+Result<std::set<std::string>> known_event_digests(const ReferenceStore& refs,
+                                                  const std::string& tee, TimePoint now) {
+  CONCIERGE_ASSIGN_OR_RETURN(ReferenceLookup lookup, refs.values(tee + ".event_digest", now));
+  std::set<std::string> out;
+  for (const ReferenceValue& v : lookup.current) {
+    std::string lower = v.value;
+    for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    out.insert(std::move(lower));
+  }
+  return out;
+}
+
+Result<DeviceAppraisal> appraise_device(const std::string& submod, const DeviceEvidence& device,
+                                        const nlohmann::json& runtime_data,
+                                        const AppraiseOptions& o, TimePoint now) {
+  const EvidenceKind* kind = find_evidence_kind(device.tee);
+  if (kind == nullptr) {
+    return fail(Errc::kUnsupported, "no verifier for evidence of kind '" + device.tee + "'");
+  }
+  VerifierContext ctx = o.context;
+  if (device.event_log) {
+    CONCIERGE_ASSIGN_OR_RETURN(ctx.known_event_digests,
+                               known_event_digests(*o.refs, device.tee, now));
+  }
+  DeviceAppraisal out;
+  out.submod = submod;
+  out.tee = device.tee;
+  CONCIERGE_ASSIGN_OR_RETURN(out.evidence, kind->verify(device, ctx));
+  if (!runtime_data.is_null()) {
+    CONCIERGE_ASSIGN_OR_RETURN(
+        Verdict binding, check_binding(out.evidence.report_data, runtime_data, kind->binding_hash,
+                                       kind->report_data_size));
+    out.evidence.normalized["binding"] = binding.accepted;
+    if (!binding) out.evidence.normalized["binding_reason"] = binding.reason;
+    out.binding = std::move(binding);
+  }
+  const auto custom = o.policies.find(device.tee);
+  if (custom != o.policies.end()) {
+    out.appraisal = appraise(custom->second, out.evidence.normalized, *o.refs, now);
+  } else {
+    CONCIERGE_ASSIGN_OR_RETURN(Policy policy, default_policy(device.tee));
+    out.appraisal = appraise(policy, out.evidence.normalized, *o.refs, now);
+  }
+  return out;
+}
+
+}  // namespace
+
+Result<EnvelopeAppraisal> appraise_envelope(const Envelope& envelope,
+                                            const AppraiseOptions& options) {
+  if (options.refs == nullptr) {
+    return fail(Errc::kInvalidArgument, "appraisal needs a reference value store");
+  }
+  EnvelopeAppraisal out;
+  out.appraised_at = std::chrono::time_point_cast<std::chrono::seconds>(
+      options.context.at.value_or(std::chrono::system_clock::now()));
+  const nlohmann::json& primary_runtime = envelope.primary.runtime_data;
+  if (primary_runtime.is_object()) {
+    if (const auto n = primary_runtime.find("nonce");
+        n != primary_runtime.end() && n->is_string()) {
+      out.nonce = n->get<std::string>();
+    }
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(DeviceAppraisal primary,
+                             appraise_device(envelope.primary.tee, envelope.primary,
+                                             primary_runtime, options, out.appraised_at));
+  out.devices.push_back(std::move(primary));
+  for (const auto& [name, device] : envelope.additional_devices) {
+    const nlohmann::json& runtime =
+        device.runtime_data.is_null() ? primary_runtime : device.runtime_data;
+    CONCIERGE_ASSIGN_OR_RETURN(DeviceAppraisal d,
+                               appraise_device(name, device, runtime, options, out.appraised_at));
+    out.devices.push_back(std::move(d));
+  }
+  for (const DeviceAppraisal& d : out.devices) {
+    if (static_cast<int>(d.appraisal.status) > static_cast<int>(out.status)) {
+      out.status = d.appraisal.status;
+    }
+  }
+  return out;
+}
+
+nlohmann::json EnvelopeAppraisal::to_json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const DeviceAppraisal& d : devices) {
+    nlohmann::json j = {{"submod", d.submod},
+                        {"tee", d.tee},
+                        {"status", tier_name(d.appraisal.status)},
+                        {"evidence_verified", d.evidence.verdict.accepted},
+                        {"normalized", d.evidence.normalized},
+                        {"appraisal", d.appraisal.to_json()}};
+    if (!d.evidence.verdict.accepted) j["evidence_reason"] = d.evidence.verdict.reason;
+    if (d.binding) j["binding"] = d.binding->accepted;
+    list.push_back(std::move(j));
+  }
+  return {{"status", tier_name(status)},
+          {"appraised_at", format_rfc3339(appraised_at)},
+          {"devices", std::move(list)}};
+}
+
+std::string EnvelopeAppraisal::explain_text() const {
+  std::string out;
+  for (const DeviceAppraisal& d : devices) {
+    out +=
+        "== " + d.submod + " (" + d.tee + "): " + std::string(tier_name(d.appraisal.status)) + "\n";
+    if (!d.evidence.verdict.accepted) {
+      out += "evidence rejected: " + d.evidence.verdict.reason + "\n";
+    }
+    if (d.binding && !d.binding->accepted) out += d.binding->reason + "\n";
+    out += d.appraisal.explain_text();
+    if (!out.empty() && out.back() != '\n') out += '\n';
+  }
+  return out;
+}
+
+AttestationResult EnvelopeAppraisal::attestation_result(std::chrono::seconds validity,
+                                                        const std::string& verifier_build) const {
+  AttestationResult r;
+  r.iat = unix_seconds(appraised_at);
+  r.exp = r.iat + validity.count();
+  r.verifier_build = verifier_build;
+  r.nonce = nonce;
+  for (const DeviceAppraisal& d : devices) {
+    EarSubmod s;
+    s.status = d.appraisal.status;
+    s.trust_vector = d.appraisal.vector;
+    s.appraisal_policy_id = d.appraisal.policy_id;
+    nlohmann::json annotated = d.evidence.normalized;
+    annotated.erase("native");  // the normalized claims; the native ones stay with the verifier
+    s.annotated_evidence = std::move(annotated);
+    r.submods.emplace(d.submod, std::move(s));
+  }
+  return r;
+}
+
+}  // namespace concierge::verifier

@@ -47,6 +47,7 @@ bench: build
 	@./bench/quote_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/snp_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/dcap_ratios.sh $(BUILD_DIR)/bin/concierge_bench
+	@./bench/appraise_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/cli_vs_tpm2_eventlog.sh $(BUILD_DIR)/bin/concierge
 
 format:

@@ -21,7 +21,12 @@
 #     replays to the quote's RTMRs; a software quoting enclave issues a quote
 #     with signed collateral, accepted (TCB status UpToDate) only once its test
 #     root is trusted; OutOfDate collateral is reported with its advisories and
-#     rejected unless allowed.
+#     rejected unless allowed;
+# 13. appraisal: the simulated SEV-SNP guest sends its evidence in an
+#     envelope bound to the verifier's nonce and its own key; the verifier
+#     checks it against the owner's reference values and its policy and signs
+#     an attestation result (EAR); a guest booted from other firmware is not
+#     affirmed, and the explanation names the measurement.
 set -eu
 CONCIERGE=${1:-build/bin/concierge}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -234,4 +239,33 @@ expect_rejected "an out-of-date platform to be rejected" \
   "$CONCIERGE" verify tdx "$WORK/tdx-old/quote.dat" --collateral "$WORK/tdx-old" \
   --root "$WORK/tdx-old/root.pem"
 echo "=> a platform behind on its TCB is named with its advisories (--allow-tcb OutOfDate to accept)"
+say "13. Appraisal: reference values, policy, and a signed attestation result (EAR)"
+cat > "$WORK/sev/guest-key.jwk" <<'JWK'
+{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}
+JWK
+FIRMWARE=$(printf 'guest firmware v1' | sha384sum | cut -d' ' -f1)
+"$CONCIERGE" refs add snp.measurement "$FIRMWARE" --provenance "firmware build 1" \
+  --file "$WORK/refs.json"
+CHALLENGE=$(head -c 16 /dev/urandom | od -An -v -tx1 | tr -d ' \n')
+guest_envelope() {  # measurement, output: a report bound to CHALLENGE and the guest's key
+  "$CONCIERGE" snp simulate report --dir "$WORK/sev" --measurement "$1" \
+    --report-data "$("$CONCIERGE" envelope report-data --tee snp --nonce "$CHALLENGE" \
+      --tee-pubkey "$WORK/sev/guest-key.jwk")" \
+    --out "$WORK/sev/guest.bin" --certs-out "$WORK/sev/guest.certs"
+  "$CONCIERGE" envelope make --tee snp --evidence "$WORK/sev/guest.bin" \
+    --cert-table "$WORK/sev/guest.certs" --nonce "$CHALLENGE" \
+    --tee-pubkey "$WORK/sev/guest-key.jwk" -o "$2"
+}
+guest_envelope "$FIRMWARE" "$WORK/good.json"
+"$CONCIERGE" appraise "$WORK/good.json" --refs "$WORK/refs.json" \
+  --snp-root "$WORK/sev/roots.pem" --token --key "$WORK/ear.key" \
+  --jwks-out "$WORK/jwks.json" | sed -n '1p;/^eyJ/s/^\(.\{60\}\).*/EAR: \1.../p'
+echo "=> affirming: the EAR (a JWT signed by the verifier; its key in jwks.json) carries the verdict"
+guest_envelope "$(printf 'guest firmware, patched by the host' | sha384sum | cut -d' ' -f1)" \
+  "$WORK/evil.json"
+expect_rejected "the other firmware not to be affirmed" \
+  sh -c '"$0" appraise "$1" --refs "$2" --snp-root "$3" > "$4"' "$CONCIERGE" \
+  "$WORK/evil.json" "$WORK/refs.json" "$WORK/sev/roots.pem" "$WORK/evil.txt"
+sed -n '1,3p' "$WORK/evil.txt"
+echo "=> not affirmed, and the explanation names the link of the chain that broke"
 say "demo complete"

@@ -318,3 +318,35 @@ TEST(AppraiseTpm, KnownBootIsAffirmedAndASubstitutedKernelIsNamed) {
 
 }  // namespace
 }  // namespace concierge::verifier
+
+namespace concierge::verifier {
+namespace {
+
+// The real Milan report verifies to AMD's built-in roots and its measurement
+// is known, but its guest policy allows debugging: contraindicated.
+TEST(AppraiseReal, MilanReportOfADebuggableGuestIsContraindicated) {
+  CONCIERGE_REQUIRE_VECTOR(report, "snp/go-sev-guest/attestation.bin");
+  CONCIERGE_REQUIRE_VECTOR(vcek, "snp/go-sev-guest/vcek.der");
+  Envelope e;
+  e.primary.tee = "snp";
+  e.primary.evidence = read_file(report);
+  e.primary.endorsements["vcek"] = base64_encode(read_file(vcek));
+  MemoryReferenceStore refs(
+      {ref("snp.measurement",
+           "b07af9620f3b839b47996422ddec6058338951d984e312115131ea82705eaf5b6bdf8a9ece31a5a608eb0cf"
+           "2e4872b01")});
+  AppraiseOptions o;
+  o.refs = &refs;
+  auto a = appraise_envelope(e, o);
+  ASSERT_TRUE(a) << a.error().to_string();
+  const Appraisal& ap = a->devices[0].appraisal;
+  EXPECT_EQ(a->devices[0].evidence.normalized["root"], "builtin");
+  EXPECT_EQ(ap.vector.get(TrustClaim::kHardware), trust_value::kGenuineHardware);
+  EXPECT_EQ(ap.vector.get(TrustClaim::kExecutables), trust_value::kApprovedRuntime);
+  EXPECT_EQ(ap.vector.get(TrustClaim::kConfiguration), trust_value::kUnsupportableConfig);
+  EXPECT_EQ(a->status, Tier::kContraindicated);
+  EXPECT_NE(a->explain_text().find("debug"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace concierge::verifier

@@ -19,6 +19,8 @@
 #include "concierge/measure/pcr_bank.h"
 #include "concierge/measure/reference.h"
 
+#include "concierge/core/json.h"
+
 namespace concierge::measure {
 namespace {
 
@@ -48,42 +50,8 @@ Unexpected bad(std::string path, std::string message) {
   return Unexpected(std::move(e));
 }
 
-// nlohmann's DOM builder, remembering where a syntax error was found (the
-// plain parse() only says that one was).
-class PositionedDomParser : public nlohmann::detail::json_sax_dom_parser<json> {
- public:
-  explicit PositionedDomParser(json& out) : json_sax_dom_parser(out, /*allow_exceptions=*/false) {}
-
-  template <typename Exception>
-  bool parse_error(std::size_t position, const std::string& last_token, const Exception& ex) {
-    position_ = position;
-    message_ = ex.what();
-    // "[json.exception.parse_error.101] parse error at line 1, column 2: ..."
-    if (auto end = message_.find("] ");
-        !message_.empty() && message_[0] == '[' && end != std::string::npos) {
-      message_.erase(0, end + 2);
-    }
-    return json_sax_dom_parser::parse_error(position, last_token, ex);
-  }
-
-  std::size_t position() const { return position_; }
-  const std::string& message() const { return message_; }
-
- private:
-  std::size_t position_ = 0;
-  std::string message_;
-};
-
 Result<json> parse_json(std::string_view text) {
-  json root;
-  PositionedDomParser sax(root);
-  if (!json::sax_parse(text, &sax)) {
-    // The position counts characters read, the failing one included.
-    std::size_t offset = std::min(sax.position() == 0 ? 0 : sax.position() - 1, text.size());
-    return fail_at(Errc::kMalformed, "reference values", offset,
-                   "not valid JSON: " + sax.message());
-  }
-  return root;
+  return parse_json_with_offset(text, "reference values");
 }
 
 Result<HashAlg> parse_bank(const std::string& name, const std::string& path) {

@@ -1,6 +1,8 @@
 // Parsing and writing policy documents (policy.h).
 #include "concierge/verifier/policy.h"
 
+#include "concierge/core/json.h"
+
 #include <algorithm>
 #include <array>
 #include <regex>
@@ -30,28 +32,6 @@ std::optional<PolicyOp> parse_op(std::string_view name) {
   }
   return std::nullopt;
 }
-
-class PositionedDomParser : public nlohmann::detail::json_sax_dom_parser<Json> {
- public:
-  explicit PositionedDomParser(Json& out) : json_sax_dom_parser(out, /*allow_exceptions=*/false) {}
-
-  template <typename Exception>
-  bool parse_error(std::size_t position, const std::string& last_token, const Exception& ex) {
-    position_ = position;
-    message_ = ex.what();
-    if (auto end = message_.find("] ");
-        !message_.empty() && message_[0] == '[' && end != std::string::npos) {
-      message_.erase(0, end + 2);
-    }
-    return json_sax_dom_parser::parse_error(position, last_token, ex);
-  }
-  std::size_t position() const { return position_; }
-  const std::string& message() const { return message_; }
-
- private:
-  std::size_t position_ = 0;
-  std::string message_;
-};
 
 bool valid_set_name(const std::string& s, bool prefix) {
   if (s.empty() || s.size() > 128) return false;
@@ -245,13 +225,7 @@ Json condition_json(const Condition& c) {
 std::string_view policy_op_name(PolicyOp op) { return kOpNames[static_cast<std::size_t>(op)]; }
 
 Result<Policy> parse_policy(std::string_view json_text) {
-  Json root;
-  PositionedDomParser sax(root);
-  if (!Json::sax_parse(json_text, &sax)) {
-    const std::size_t offset =
-        std::min(sax.position() == 0 ? 0 : sax.position() - 1, json_text.size());
-    return fail_at(Errc::kMalformed, "policy", offset, "policy: not valid JSON: " + sax.message());
-  }
+  CONCIERGE_ASSIGN_OR_RETURN(Json root, parse_json_with_offset(json_text, "policy", "policy: "));
   return parse_policy_json(root);
 }
 

@@ -1,5 +1,7 @@
 #include "concierge/verifier/reference_store.h"
 
+#include "concierge/core/json.h"
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -57,38 +59,8 @@ bool less(const ReferenceValue& a, const ReferenceValue& b) {
   return fold(a.value) < fold(b.value);
 }
 
-// nlohmann's DOM builder, remembering where a syntax error was found.
-class PositionedDomParser : public nlohmann::detail::json_sax_dom_parser<Json> {
- public:
-  explicit PositionedDomParser(Json& out) : json_sax_dom_parser(out, /*allow_exceptions=*/false) {}
-
-  template <typename Exception>
-  bool parse_error(std::size_t position, const std::string& last_token, const Exception& ex) {
-    position_ = position;
-    message_ = ex.what();
-    if (auto end = message_.find("] ");
-        !message_.empty() && message_[0] == '[' && end != std::string::npos) {
-      message_.erase(0, end + 2);
-    }
-    return json_sax_dom_parser::parse_error(position, last_token, ex);
-  }
-  std::size_t position() const { return position_; }
-  const std::string& message() const { return message_; }
-
- private:
-  std::size_t position_ = 0;
-  std::string message_;
-};
-
 Result<Json> parse_json_text(std::string_view text) {
-  Json root;
-  PositionedDomParser sax(root);
-  if (!Json::sax_parse(text, &sax)) {
-    const std::size_t offset = std::min(sax.position() == 0 ? 0 : sax.position() - 1, text.size());
-    return fail_at(Errc::kMalformed, "reference values", offset,
-                   "reference values: not valid JSON: " + sax.message());
-  }
-  return root;
+  return parse_json_with_offset(text, "reference values", "reference values: ");
 }
 
 Result<std::string> read_string(const Json& j, const std::string& field) {

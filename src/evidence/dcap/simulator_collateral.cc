@@ -11,9 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "concierge/core/encoding.h"
+#include "concierge/core/state_files.h"
 #include "concierge/core/time.h"
 #include "concierge/evidence/dcap/simulator.h"
-#include "evidence/dcap/simulator_internal.h"
 
 namespace concierge::evidence::dcap {
 namespace {
@@ -212,13 +212,13 @@ Result<Collateral> DcapSimulator::collateral(TeeType tee, const CollateralOption
 Result<void> DcapSimulator::write_collateral(const std::filesystem::path& dir, TeeType tee,
                                              const CollateralOptions& options) const {
   CONCIERGE_ASSIGN_OR_RETURN(const Responses r, responses(tee, options));
-  CONCIERGE_RETURN_IF_ERROR(sim_detail::make_dir(dir / "tcb"));
-  CONCIERGE_RETURN_IF_ERROR(sim_detail::make_dir(dir / "qe"));
-  CONCIERGE_RETURN_IF_ERROR(sim_detail::write_file(
+  CONCIERGE_RETURN_IF_ERROR(state_files::make_dir(dir / "tcb"));
+  CONCIERGE_RETURN_IF_ERROR(state_files::make_dir(dir / "qe"));
+  CONCIERGE_RETURN_IF_ERROR(state_files::write_file(
       dir / "tcb" / (hex_encode(config_.fmspc) + ".json"), r.tcb_info, 0644));
   CONCIERGE_RETURN_IF_ERROR(
-      sim_detail::write_file(dir / "qe" / "identity.json", r.qe_identity, 0644));
-  return sim_detail::write_file(dir / "tcb_signing_chain.pem", tcb_signing_chain_pem(), 0644);
+      state_files::write_file(dir / "qe" / "identity.json", r.qe_identity, 0644));
+  return state_files::write_file(dir / "tcb_signing_chain.pem", tcb_signing_chain_pem(), 0644);
 }
 
 }  // namespace concierge::evidence::dcap

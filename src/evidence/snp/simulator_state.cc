@@ -19,6 +19,7 @@
 
 #include "concierge/core/cert_builder.h"
 #include "concierge/core/encoding.h"
+#include "concierge/core/state_files.h"
 #include "concierge/evidence/snp/simulator.h"
 
 namespace concierge::evidence::snp {
@@ -30,59 +31,15 @@ using nlohmann::json;
 constexpr int kFormat = 1;
 constexpr const char* kStateFile = "simulator.json";
 
-std::span<std::uint8_t> writable_bytes(std::string& s) {
-  return std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(s.data()), s.size());
-}
-
-// Writes `data` to `path` with `mode` (also applied to an existing file),
-// never following a symbolic link at `path`.
-Result<void> write_file(const fs::path& path, std::string_view data, mode_t mode) {
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0) {
-    return fail(Errc::kIo, "cannot create " + path.string() + ": " + std::strerror(errno));
-  }
-  bool ok = ::fchmod(fd, mode) == 0;
-  for (std::size_t done = 0; ok && done < data.size();) {
-    const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    ok = n > 0;
-    if (ok) done += static_cast<std::size_t>(n);
-  }
-  const int saved = errno;
-  if (::close(fd) != 0) ok = false;
-  if (!ok) return fail(Errc::kIo, "cannot write " + path.string() + ": " + std::strerror(saved));
-  return {};
-}
-
-Result<std::string> read_file(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::kIo, "cannot read " + path.string());
-  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) return fail(Errc::kIo, "cannot read " + path.string());
-  return text;
-}
-
+using state_files::load_certificate;
+using state_files::make_dir;
+using state_files::read_file;
+using state_files::write_file;
 Result<void> save_key(const fs::path& path, const PrivateKey& key) {
-  CONCIERGE_ASSIGN_OR_RETURN(std::string pem, key.to_pem());
-  Result<void> r = write_file(path, pem, 0600);
-  wipe(writable_bytes(pem));
-  return r;
+  return state_files::save_private_key(path, key);
 }
-
-Result<PrivateKey> load_key(const fs::path& path) {
-  CONCIERGE_ASSIGN_OR_RETURN(std::string pem, read_file(path));
-  Result<PrivateKey> key = PrivateKey::from_pem(pem);
-  wipe(writable_bytes(pem));
-  if (!key) return fail(Errc::kMalformed, path.string() + ": " + key.error().message);
-  return key;
-}
-
-Result<Certificate> load_cert(const fs::path& path) {
-  CONCIERGE_ASSIGN_OR_RETURN(const std::string pem, read_file(path));
-  Result<Certificate> cert = Certificate::from_pem(pem);
-  if (!cert) return fail(Errc::kMalformed, path.string() + ": " + cert.error().message);
-  return cert;
-}
+Result<PrivateKey> load_key(const fs::path& path) { return state_files::load_private_key(path); }
+Result<Certificate> load_cert(const fs::path& path) { return load_certificate(path); }
 
 Result<void> check_pair(const Certificate& cert, const PrivateKey& key, const std::string& what) {
   CONCIERGE_ASSIGN_OR_RETURN(PublicKey from_cert, cert.public_key());

@@ -115,6 +115,11 @@ Result<TimePoint> parse_rfc3339(std::string_view text, bool allow_date_only) {
   const std::int64_t days =
       days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
   const std::int64_t secs = days * 86400 + hour * 3600 + minute * 60 + second - offset_seconds;
+  // TimePoint counts nanoseconds in 64 bits: about 1678 to 2261. A time
+  // outside would wrap around (a "never expires" 9999 would lie in 1816).
+  constexpr std::int64_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(TimePoint::duration::max()).count() - 1;
+  if (secs > kLimit || secs < -kLimit) return bad("outside the clock's range (1678 to 2261)");
   return TimePoint(std::chrono::duration_cast<TimePoint::duration>(
       std::chrono::seconds(secs) + std::chrono::microseconds(micros)));
 }

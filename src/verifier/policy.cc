@@ -159,6 +159,9 @@ Result<int> parse_value(const Json& rule, const char* member, const std::string&
   const auto it = rule.find(member);
   if (it == rule.end()) return bad(where + "." + member, "missing");
   if (!it->is_number_integer()) return bad(where + "." + member, "not an integer");
+  if (it->is_number_unsigned() && it->get<std::uint64_t>() > 127) {
+    return bad(where + "." + member, "outside -128..127");  // before get<int64_t> wraps it
+  }
   const auto v = it->get<std::int64_t>();
   if (v < -128 || v > 127) return bad(where + "." + member, "outside -128..127");
   return static_cast<int>(v);

@@ -24,7 +24,10 @@ std::string dump(const Json& j) { return j.dump(-1, ' ', false, Json::error_hand
 
 std::string clip(std::string s) {
   if (s.size() > kMaxDisplay) {
-    s.resize(kMaxDisplay);
+    // Cut at a UTF-8 character boundary (never inside a multi-byte one).
+    std::size_t cut = kMaxDisplay;
+    while (cut > 0 && (static_cast<unsigned char>(s[cut]) & 0xC0) == 0x80) --cut;
+    s.resize(cut);
     s += "...";
   }
   return s;

@@ -82,6 +82,9 @@ Result<TrustVector> TrustVector::from_json(const nlohmann::json& j) {
     if (!value.is_number_integer()) {
       return fail(Errc::kMalformed, "trustworthiness claim '" + name + "' is not an integer");
     }
+    if (value.is_number_unsigned() && value.get<std::uint64_t>() > 127) {
+      return fail(Errc::kMalformed, "trustworthiness claim '" + name + "' is outside -128..127");
+    }
     const auto v = value.get<std::int64_t>();
     if (v < -128 || v > 127) {
       return fail(Errc::kMalformed, "trustworthiness claim '" + name + "' is outside -128..127");

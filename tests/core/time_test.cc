@@ -35,3 +35,19 @@ TEST(Rfc3339, RejectsWhatIsNotATime) {
 
 }  // namespace
 }  // namespace concierge
+
+namespace concierge {
+namespace {
+
+// TimePoint spans about 1678 to 2261: a time outside is an error, not a
+// wrapped-around date ("never expires" 9999 would land in 1816).
+TEST(Rfc3339, TimesOutsideTheClocksRangeAreRejected) {
+  EXPECT_FALSE(parse_rfc3339("9999-12-31T00:00:00Z"));
+  EXPECT_FALSE(parse_rfc3339("1600-01-01T00:00:00Z"));
+  EXPECT_FALSE(parse_rfc3339("1470-01-01t00:00:00.5z"));
+  EXPECT_TRUE(parse_rfc3339("2261-12-31T00:00:00Z"));
+  EXPECT_TRUE(parse_rfc3339("1679-01-01T00:00:00Z"));
+}
+
+}  // namespace
+}  // namespace concierge

@@ -732,3 +732,39 @@ TEST(DefaultPolicy, APolicyForAnotherTeeDoesNotAffirm) {
 
 }  // namespace
 }  // namespace concierge::verifier
+
+namespace concierge::verifier {
+namespace {
+
+TEST(PolicyParse, HugeUnsignedValuesAreOutOfRange) {
+  for (const char* v : {"18446744073709551615", "18446744073709551488", "128"}) {
+    auto p = parse_policy(std::string(R"({"id": "p", "version": 1, "rules": [{"id": "r",
+        "claim": "hardware", "when": {"path": "tee", "exists": true}, "then": )") +
+                          v + R"(, "else": 2}]})");
+    EXPECT_FALSE(p) << v;
+  }
+  EXPECT_FALSE(TrustVector::from_json({{"hardware", 18446744073709551615ull}}));
+}
+
+// Long values are clipped for display at a UTF-8 boundary, so the
+// appraisal's JSON can always be written out.
+TEST(PolicyExplain, ClippingKeepsUtf8Valid) {
+  std::string operand(511, 'x');
+  for (int i = 0; i < 10; ++i) operand += "\xc3\xa9";  // é across byte 512
+  Json doc = {{"id", "p"},
+              {"version", 1},
+              {"rules",
+               {{{"id", "r"},
+                 {"claim", "hardware"},
+                 {"when", {{"path", "tee"}, {"equals", operand}}},
+                 {"then", 2},
+                 {"else", 3}}}}};
+  auto policy = parse_policy(doc.dump());
+  ASSERT_TRUE(policy) << policy.error().to_string();
+  MemoryReferenceStore refs;
+  Appraisal a = appraise(*policy, {{"evidence_verified", true}, {"tee", "snp"}}, refs, kNow);
+  EXPECT_NO_THROW((void)a.to_json().dump(2));
+}
+
+}  // namespace
+}  // namespace concierge::verifier

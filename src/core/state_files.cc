@@ -77,4 +77,14 @@ Result<Certificate> load_certificate(const std::filesystem::path& path) {
   return cert;
 }
 
+Result<void> check_key_pair(const Certificate& cert, const PrivateKey& key,
+                            const std::string& what) {
+  CONCIERGE_ASSIGN_OR_RETURN(PublicKey from_cert, cert.public_key());
+  CONCIERGE_ASSIGN_OR_RETURN(PublicKey from_key, key.public_key());
+  CONCIERGE_ASSIGN_OR_RETURN(const Bytes a, from_cert.to_der());
+  CONCIERGE_ASSIGN_OR_RETURN(const Bytes b, from_key.to_der());
+  if (a != b) return fail(Errc::kInvalidArgument, what + ".key does not match " + what + ".pem");
+  return {};
+}
+
 }  // namespace concierge::state_files

@@ -30,4 +30,9 @@ Result<void> save_private_key(const std::filesystem::path& path, const PrivateKe
 Result<PrivateKey> load_private_key(const std::filesystem::path& path);
 Result<Certificate> load_certificate(const std::filesystem::path& path);
 
+// kInvalidArgument ("<what>.key does not match <what>.pem") unless `key` is
+// the private half of `cert`'s public key.
+Result<void> check_key_pair(const Certificate& cert, const PrivateKey& key,
+                            const std::string& what);
+
 }  // namespace concierge::state_files

@@ -50,12 +50,7 @@ Result<Crl> load_crl(const fs::path& path) {
 }
 
 Result<void> check_pair(const Certificate& cert, const PrivateKey& key, const std::string& what) {
-  CONCIERGE_ASSIGN_OR_RETURN(PublicKey from_cert, cert.public_key());
-  CONCIERGE_ASSIGN_OR_RETURN(PublicKey from_key, key.public_key());
-  CONCIERGE_ASSIGN_OR_RETURN(const Bytes a, from_cert.to_der());
-  CONCIERGE_ASSIGN_OR_RETURN(const Bytes b, from_key.to_der());
-  if (a != b) return fail(Errc::kInvalidArgument, what + ".key does not match " + what + ".pem");
-  return {};
+  return state_files::check_key_pair(cert, key, what);
 }
 
 Unexpected bad_state(const std::string& what) {

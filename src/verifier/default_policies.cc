@@ -15,10 +15,11 @@ namespace {
 // "configured", kept in the EAR's annotated evidence) for a stricter policy
 // to require "builtin". TPM: the AK must be an enrolled one (tpm.ak).
 //
-// Event logs: "log.unknown_events" is absent when no "<tee>.event_digest"
-// reference values were configured (nothing to judge events by); the
-// registers rule decides then. A non-empty list is named in the
-// explanation.
+// Event logs: "log.unknown_events" lists the events whose digests are not
+// among the "<tee>.event_digest" reference values (appraise.h: all of them
+// when there are none); a non-empty list is named in the explanation. The
+// "not empty: false" form also lets a caller that does not compute the list
+// (no event log judged) leave it absent.
 constexpr std::string_view kSnp = R"json({
   "id": "concierge/default-snp",
   "version": 1,

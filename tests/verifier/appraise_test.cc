@@ -350,3 +350,30 @@ TEST(AppraiseReal, MilanReportOfADebuggableGuestIsContraindicated) {
 
 }  // namespace
 }  // namespace concierge::verifier
+
+namespace concierge::verifier {
+namespace {
+
+// A genuine quote sent with another boot's log: the log does not replay to
+// the quoted PCRs, and the appraisal says which one.
+TEST(AppraiseTpm, ALogThatDoesNotMatchTheQuoteIsNotAffirmed) {
+  auto quoter = evidence::tpm::SoftQuoter::create();
+  ASSERT_TRUE(quoter) << quoter.error().to_string();
+  TpmGuest good = tpm_guest(*quoter, "vmlinuz 6.1");
+  const TpmGuest other = tpm_guest(*quoter, "vmlinuz other");
+  good.envelope.primary.event_log = other.envelope.primary.event_log;
+  MemoryReferenceStore refs;
+  AppraiseOptions o;
+  o.refs = &refs;
+  auto a = appraise_envelope(good.envelope, o);
+  ASSERT_TRUE(a) << a.error().to_string();
+  const auto& log = a->devices[0].evidence.normalized["log"];
+  EXPECT_EQ(log["matches_registers"], false);
+  EXPECT_NE(log["mismatch"].get<std::string>().find("sha256 PCR 9"), std::string::npos)
+      << log.dump();
+  EXPECT_EQ(a->devices[0].appraisal.vector.get(TrustClaim::kExecutables),
+            trust_value::kUnrecognizedRuntime);
+}
+
+}  // namespace
+}  // namespace concierge::verifier

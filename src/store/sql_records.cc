@@ -1,0 +1,86 @@
+// SqlStore: the attestation record and the audit log (append-only).
+#include "store/sql_store.h"
+
+#include <limits>
+
+namespace concierge::store {
+namespace {
+
+std::int64_t as_limit(std::size_t limit) {
+  constexpr auto kMax = static_cast<std::size_t>(std::numeric_limits<std::int64_t>::max());
+  return static_cast<std::int64_t>(limit < kMax ? limit : kMax);
+}
+
+Result<std::int64_t> returned_id(const sql::Outcome& out) {
+  if (out.rows.empty()) return fail(Errc::kInternal, "the database returned no id");
+  return sql::int_at(out.rows[0], 0);
+}
+
+}  // namespace
+
+Result<std::int64_t> SqlStore::record_attestation(const AttestationRecord& r) {
+  CONCIERGE_ASSIGN_OR_RETURN(
+      sql::Outcome out,
+      run("INSERT INTO attestations (at, session, tee, status, policy_id, detail) "
+          "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+          {to_micros(r.at), r.session, r.tee, r.status, r.policy_id, r.detail}));
+  return returned_id(out);
+}
+
+Result<std::vector<AttestationRecord>> SqlStore::list_attestations(std::size_t limit) {
+  CONCIERGE_ASSIGN_OR_RETURN(
+      sql::Outcome out,
+      run("SELECT id, at, session, tee, status, policy_id, detail FROM attestations "
+          "ORDER BY id DESC LIMIT $1",
+          {as_limit(limit)}));
+  std::vector<AttestationRecord> list;
+  list.reserve(out.rows.size());
+  for (const auto& row : out.rows) {
+    AttestationRecord r;
+    CONCIERGE_ASSIGN_OR_RETURN(r.id, sql::int_at(row, 0));
+    CONCIERGE_ASSIGN_OR_RETURN(std::int64_t at, sql::int_at(row, 1));
+    r.at = from_micros(at);
+    CONCIERGE_ASSIGN_OR_RETURN(r.session, sql::text_at(row, 2));
+    CONCIERGE_ASSIGN_OR_RETURN(r.tee, sql::text_at(row, 3));
+    CONCIERGE_ASSIGN_OR_RETURN(r.status, sql::text_at(row, 4));
+    CONCIERGE_ASSIGN_OR_RETURN(r.policy_id, sql::text_at(row, 5));
+    CONCIERGE_ASSIGN_OR_RETURN(r.detail, sql::text_at(row, 6));
+    list.push_back(std::move(r));
+  }
+  return list;
+}
+
+Result<std::int64_t> SqlStore::append_audit(const AuditEntry& e) {
+  CONCIERGE_ASSIGN_OR_RETURN(
+      sql::Outcome out,
+      run("INSERT INTO audit (at, actor, action, resource, outcome, rule, detail) "
+          "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+          {to_micros(e.at), e.actor, e.action, e.resource, e.outcome, e.rule, e.detail}));
+  return returned_id(out);
+}
+
+Result<std::vector<AuditEntry>> SqlStore::list_audit(std::size_t limit, std::int64_t after_id) {
+  CONCIERGE_ASSIGN_OR_RETURN(
+      sql::Outcome out,
+      run("SELECT id, at, actor, action, resource, outcome, rule, detail FROM audit "
+          "WHERE id > $1 ORDER BY id DESC LIMIT $2",
+          {after_id, as_limit(limit)}));
+  std::vector<AuditEntry> list;
+  list.reserve(out.rows.size());
+  for (const auto& row : out.rows) {
+    AuditEntry e;
+    CONCIERGE_ASSIGN_OR_RETURN(e.id, sql::int_at(row, 0));
+    CONCIERGE_ASSIGN_OR_RETURN(std::int64_t at, sql::int_at(row, 1));
+    e.at = from_micros(at);
+    CONCIERGE_ASSIGN_OR_RETURN(e.actor, sql::text_at(row, 2));
+    CONCIERGE_ASSIGN_OR_RETURN(e.action, sql::text_at(row, 3));
+    CONCIERGE_ASSIGN_OR_RETURN(e.resource, sql::text_at(row, 4));
+    CONCIERGE_ASSIGN_OR_RETURN(e.outcome, sql::text_at(row, 5));
+    CONCIERGE_ASSIGN_OR_RETURN(e.rule, sql::text_at(row, 6));
+    CONCIERGE_ASSIGN_OR_RETURN(e.detail, sql::text_at(row, 7));
+    list.push_back(std::move(e));
+  }
+  return list;
+}
+
+}  // namespace concierge::store

@@ -227,6 +227,10 @@ Json condition_json(const Condition& c) {
 
 std::string_view policy_op_name(PolicyOp op) { return kOpNames[static_cast<std::size_t>(op)]; }
 
+Result<Condition> parse_condition_json(const nlohmann::json& document, const std::string& where) {
+  return parse_condition(document, where, 0);
+}
+
 Result<Policy> parse_policy(std::string_view json_text) {
   CONCIERGE_ASSIGN_OR_RETURN(Json root, parse_json_with_offset(json_text, "policy", "policy: "));
   return parse_policy_json(root);

@@ -431,6 +431,16 @@ std::string value_with_tier(int value) {
 
 }  // namespace
 
+ConditionResult evaluate_condition(const Condition& condition, const nlohmann::json& document,
+                                   const ReferenceStore& refs, TimePoint now) {
+  ConditionResult r;
+  Evaluator evaluator(document, refs, now, r.notes);
+  const Node n = evaluator.eval(condition, r.trace);
+  r.holds = n.result;
+  blame(condition, n, !r.holds, r.trace);
+  return r;
+}
+
 Appraisal appraise(const Policy& policy, const nlohmann::json& claims, const ReferenceStore& refs,
                    TimePoint now) {
   Appraisal a;

@@ -200,6 +200,20 @@ struct Appraisal {
   std::string explain_text() const;
 };
 
+// One condition of the grammar above, outside a policy (the key broker's
+// release policies use it over attestation results). `where` prefixes
+// Error::field ("rules[0].when").
+Result<Condition> parse_condition_json(const nlohmann::json& document, const std::string& where);
+
+struct ConditionResult {
+  bool holds = false;
+  std::vector<ConditionTrace> trace;  // every leaf, the decisive ones marked
+  std::vector<std::string> notes;     // as Appraisal::notes
+};
+// Evaluates `condition` on `document` as appraise evaluates a rule's `when`.
+ConditionResult evaluate_condition(const Condition& condition, const nlohmann::json& document,
+                                   const ReferenceStore& refs, TimePoint now);
+
 Appraisal appraise(const Policy& policy, const nlohmann::json& normalized_claims,
                    const ReferenceStore& refs, TimePoint now);
 

@@ -1,0 +1,197 @@
+// The broker on a real socket: the agent's client end to end (HTTP and
+// HTTPS), the body limit, malformed requests, and JWE interoperability with
+// python3-jwcrypto.
+#include "concierge/server/http_server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "concierge/attester/kbs_client.h"
+#include "concierge/core/encoding.h"
+#include "concierge/verifier/binding.h"
+#include "support/broker_harness.h"
+#include "support/test_pki.h"
+
+namespace concierge::testing {
+namespace {
+
+using Json = nlohmann::json;
+constexpr const char* kSecret = "a secret that crosses the host encrypted";
+
+class Running {
+ public:
+  Running(BrokerHarness& h, server::ServerOptions o) {
+    o.port = 0;
+    auto s = server::HttpServer::create(h.broker(), o);
+    EXPECT_TRUE(s) << s.error().to_string();
+    server_ = std::move(*s);
+    port_ = server_->bind().value();
+    thread_ = std::thread([this] { (void)server_->run(); });
+  }
+  ~Running() {
+    server_->stop();
+    thread_.join();
+  }
+  std::string url(const char* scheme = "http") const {
+    return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_);
+  }
+
+ private:
+  std::unique_ptr<server::HttpServer> server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+attester::EvidenceCollector snp_collector(std::optional<std::array<std::uint8_t, 48>> m = {}) {
+  return [m](ByteView report_data, const Json&) -> Result<Json> {
+    evidence::snp::ReportRequest req;
+    std::copy(report_data.begin(), report_data.end(), req.report_data.begin());
+    req.measurement = m ? *m : good_measurement();
+    const auto& sim = shared_snp_simulator();
+    CONCIERGE_ASSIGN_OR_RETURN(Bytes report, sim.issue(req));
+    CONCIERGE_ASSIGN_OR_RETURN(Bytes table, sim.cert_table());
+    return Json{{"evidence", base64_encode(report)},
+                {"endorsements", {{"cert_table", base64_encode(table)}}}};
+  };
+}
+
+TEST(HttpServerTest, TheAgentClientCompletesAnExchange) {
+  BrokerHarness h;
+  h.now = std::chrono::system_clock::now();
+  ASSERT_EQ(h.admin("PUT", "/admin/v0/resources/default/app/token", kSecret).status, 200);
+  Running server(h, {});
+  for (auto alg : {jose::JweAlg::kEcdhEsA256kw, jose::JweAlg::kRsaOaep256}) {
+    attester::KbsClientOptions co;
+    co.key_alg = alg;
+    auto client = attester::KbsClient::create(server.url(), co);
+    ASSERT_TRUE(client);
+    auto attested = (*client)->attest("snp", snp_collector());
+    ASSERT_TRUE(attested) << attested.error().to_string();
+    ASSERT_FALSE(attested->refused) << attested->reason;
+    auto got = (*client)->get_resource("default/app/token");
+    ASSERT_TRUE(got) << got.error().to_string();
+    ASSERT_FALSE(got->refused) << got->reason;
+    EXPECT_EQ(std::string(as_chars(got->secret)), kSecret);
+    // Passport: a second client without a session, presenting the token.
+    auto second = attester::KbsClient::create(server.url(), co);
+    auto passport = (*client)->get_resource("default/app/token", attested->token);
+    ASSERT_TRUE(passport);
+    EXPECT_FALSE(passport->refused) << passport->reason;
+    EXPECT_EQ(std::string(as_chars(passport->secret)), kSecret);
+  }
+  // A guest with other firmware is refused, with a reason, and gets nothing.
+  auto client = attester::KbsClient::create(server.url());
+  std::array<std::uint8_t, 48> other{};
+  auto attested = (*client)->attest("snp", snp_collector(other));
+  ASSERT_TRUE(attested);
+  if (!attested->refused) {
+    auto got = (*client)->get_resource("default/app/token");
+    ASSERT_TRUE(got);
+    EXPECT_TRUE(got->refused);
+    EXPECT_EQ(got->status, 403);
+    EXPECT_TRUE(got->secret.empty());
+  }
+}
+
+TEST(HttpServerTest, BodiesOverTheLimitGet413AndTheServerKeepsServing) {
+  BrokerHarness h;
+  server::ServerOptions o;
+  o.max_body_bytes = 4096;
+  Running server(h, o);
+  httplib::Client c(server.url());
+  const std::string big(8192, 'x');
+  auto r = c.Post("/kbs/v0/auth", big, "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 413);
+  EXPECT_NE(r->body.find("payload-too-large"), std::string::npos) << r->body;
+  r = c.Post("/kbs/v0/auth", "{\"version\":", "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(r->get_header_value("Content-Type"), "application/problem+json");
+  r = c.Get("/healthz");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  r = c.Post("/kbs/v0/auth", R"({"version":"0.4.0","tee":"snp","extra-params":{}})",
+             "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->get_header_value("Set-Cookie").find("HttpOnly"), std::string::npos);
+}
+
+TEST(HttpServerTest, HttpsWithTheBrokersCertificate) {
+  BrokerHarness h;
+  ASSERT_EQ(h.admin("PUT", "/admin/v0/resources/default/app/token", kSecret).status, 200);
+  TempDir dir;
+  CertOptions ca_options;
+  ca_options.common_name = "Concierge test CA";
+  const Issued ca = make_root(ca_options);
+  CertOptions leaf_options;
+  leaf_options.common_name = "127.0.0.1";
+  // subjectAltName: iPAddress 127.0.0.1
+  leaf_options.extensions.push_back({"2.5.29.17", {0x30, 0x06, 0x87, 0x04, 127, 0, 0, 1}, false});
+  const Issued leaf = make_leaf(ca, leaf_options);
+  write_file(dir / "ca.pem", as_bytes(to_pem(ca.cert)));
+  write_file(dir / "tls.pem", as_bytes(to_pem(leaf.cert)));
+  const std::string key_pem = leaf.key.to_pem().value();
+  write_file(dir / "tls.key", as_bytes(key_pem));
+  server::ServerOptions o;
+  o.tls_certificate = dir / "tls.pem";
+  o.tls_private_key = dir / "tls.key";
+  Running server(h, o);
+  attester::KbsClientOptions co;
+  co.ca_certificate = dir / "ca.pem";
+  auto client = attester::KbsClient::create(server.url("https"), co);
+  ASSERT_TRUE(client);
+  auto attested = (*client)->attest("snp", snp_collector());
+  ASSERT_TRUE(attested) << attested.error().to_string();
+  ASSERT_FALSE(attested->refused) << attested->reason;
+  auto got = (*client)->get_resource("default/app/token");
+  ASSERT_TRUE(got);
+  EXPECT_EQ(std::string(as_chars(got->secret)), kSecret);
+  // A client that does not trust that CA does not talk to it.
+  auto stranger = attester::KbsClient::create(server.url("https"));
+  auto refused = (*stranger)->attest("snp", snp_collector());
+  EXPECT_FALSE(refused);
+}
+
+// The broker's JWE, decrypted by python3-jwcrypto with the guest's key.
+TEST(HttpServerTest, ResourceJweDecryptsInJwcrypto) {
+  const char* python = std::getenv("CONCIERGE_JWCRYPTO_PYTHON");
+  const std::string py = python ? python : "/usr/bin/python3";
+  if (std::system((py + " -c 'import jwcrypto' >/dev/null 2>&1").c_str()) != 0) {
+    GTEST_SKIP() << py << " has no jwcrypto module (Debian: python3-jwcrypto)";
+  }
+  BrokerHarness h;
+  ASSERT_EQ(h.admin("PUT", "/admin/v0/resources/default/app/token", kSecret).status, 200);
+  TempDir dir;
+  for (bool rsa : {false, true}) {
+    Guest g;
+    if (rsa) {
+      g.key = PrivateKey::generate_rsa(2048).value();
+      g.jwk = jose::encryption_jwk(g.key.public_key().value()).value();
+    }
+    ASSERT_EQ(g.auth(h).status, 200);
+    ASSERT_EQ(g.attest(h).status, 200);
+    const auto r = g.resource(h, "default/app/token");
+    ASSERT_EQ(r.status, 200);
+    write_file(dir / "jwe.json", as_bytes(r.body));
+    write_file(dir / "key.pem", as_bytes(g.key.to_pem().value()));
+    const std::string script =
+        "import sys\nfrom jwcrypto import jwk, jwe\n"
+        "k = jwk.JWK.from_pem(open(sys.argv[1], 'rb').read())\n"
+        "t = jwe.JWE()\nt.deserialize(open(sys.argv[2]).read(), key=k)\n"
+        "sys.stdout.write(t.payload.decode())\n";
+    write_file(dir / "decrypt.py", as_bytes(script));
+    const auto run = run_shell(py + " " + (dir / "decrypt.py").string() + " " +
+                               (dir / "key.pem").string() + " " + (dir / "jwe.json").string());
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_EQ(run.out, kSecret) << (rsa ? "RSA-OAEP-256" : "ECDH-ES+A256KW");
+  }
+}
+
+}  // namespace
+}  // namespace concierge::testing

@@ -73,5 +73,10 @@ void register_verify_dcap(CLI::App& verify, Context& ctx);
 // `appraise` (cmd_appraise.cc) and `envelope make` (cmd_envelope.cc).
 void register_appraise(CLI::App& app, Context& ctx);
 void register_envelope(CLI::App& app, Context& ctx);
+// The key broker (cmd_serve.cc), its owner's client (cmd_admin.cc) and the
+// in-guest agent (cmd_agent.cc).
+void register_serve(CLI::App& app, Context& ctx);
+void register_admin(CLI::App& app, Context& ctx);
+void register_agent(CLI::App& app, Context& ctx);
 
 }  // namespace concierge::cli

@@ -273,6 +273,13 @@ int pcrs(const PcrsOptions& o) {
 
 }  // namespace
 
+Result<attester::tpm::TpmObject> load_ak_object(Tpm& tpm, const std::string& dir,
+                                                Bytes* tpm2b_public) {
+  CONCIERGE_ASSIGN_OR_RETURN(LoadedAk loaded, load_ak_dir(tpm, dir));
+  if (tpm2b_public != nullptr) *tpm2b_public = loaded.blob.tpm2b_public;
+  return std::move(loaded.ak);
+}
+
 void register_tpm_attester(CLI::App& tpm, Context& ctx) {
   const char* tcti_help = "TCTI: device:/dev/tpmrm0 (default), swtpm:host=H,port=P, ...";
 

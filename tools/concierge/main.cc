@@ -21,6 +21,9 @@ int main(int argc, char** argv) {
   register_envelope(app, ctx);
   register_appraise(app, ctx);
   register_refs(app, ctx);
+  register_serve(app, ctx);
+  register_admin(app, ctx);
+  register_agent(app, ctx);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

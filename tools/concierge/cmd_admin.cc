@@ -1,0 +1,231 @@
+// concierge admin: the owner's client for the key broker's admin API
+// (broker/broker.h). Every request carries a short-lived JWT (5 minutes,
+// audience "concierge-admin") signed with the owner's private key, whose
+// public key the broker was configured with.
+//
+// Exit codes: 0 done, 1 the broker refused (401/403/404), 2 usage,
+// malformed input or an unreachable broker.
+#include <httplib.h>
+
+#include <chrono>
+#include <cstdio>
+
+#include "cli.h"
+#include "concierge/core/jose.h"
+#include "concierge/core/private_key.h"
+#include "concierge/core/state_files.h"
+
+namespace concierge::cli {
+namespace {
+
+using Json = nlohmann::json;
+
+struct AdminOptions {
+  std::string url = "http://127.0.0.1:8080";
+  std::string key;
+  std::string ca;
+  bool json = false;
+  // Arguments of the subcommands.
+  std::string path, file, tee, name, value, out, pub;
+  std::size_t limit = 50;
+  std::int64_t after = 0;
+};
+
+Result<std::string> admin_token(const std::string& key_path) {
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes pem, read_file(key_path));
+  auto key = PrivateKey::from_pem(as_chars(pem));
+  wipe(pem);
+  if (!key) return Unexpected(key.error());
+  const auto curve = key->curve();
+  if (!curve) return fail(Errc::kInvalidArgument, key_path + ": not an EC P-256/P-384 key");
+  const auto now = std::chrono::duration_cast<std::chrono::seconds>(
+                       std::chrono::system_clock::now().time_since_epoch())
+                       .count();
+  const Json claims = {
+      {"aud", "concierge-admin"}, {"iat", now}, {"exp", now + 300}, {"sub", "concierge admin"}};
+  return jose::sign_jwt(*key, jose::jws_alg_for_curve(*curve), claims);
+}
+
+// One admin request; prints the answer. Returns the exit code.
+int request(const AdminOptions& o, const std::string& method, const std::string& path,
+            const std::string& body, const std::string& content_type,
+            const std::function<void(const Json&)>& print = nullptr) {
+  if (o.key.empty())
+    return report("admin", make_error(Errc::kInvalidArgument, "--key is required"));
+  auto token = admin_token(o.key);
+  if (!token) return report(o.key, token.error());
+  httplib::Client client(o.url);
+  if (!client.is_valid()) {
+    return report("--url", make_error(Errc::kInvalidArgument, o.url + ": not a usable URL"));
+  }
+  client.set_connection_timeout(10, 0);
+  client.set_read_timeout(30, 0);
+  if (o.url.rfind("https://", 0) == 0) {
+    client.enable_server_certificate_verification(true);
+    if (!o.ca.empty()) client.set_ca_cert_path(o.ca.c_str());
+  }
+  httplib::Headers headers = {{"Authorization", "Bearer " + *token}};
+  httplib::Result res = method == "GET"      ? client.Get(path, headers)
+                        : method == "DELETE" ? client.Delete(path, headers)
+                        : method == "PUT"    ? client.Put(path, headers, body, content_type)
+                                             : client.Post(path, headers, body, content_type);
+  if (!res) {
+    return report(o.url, make_error(Errc::kIo,
+                                    "cannot reach the broker: " + httplib::to_string(res.error())));
+  }
+  Json answer = Json::parse(res->body, nullptr, false);
+  if (res->status != 200) {
+    const std::string detail = answer.is_object() && answer.contains("detail")
+                                   ? answer["detail"].get<std::string>()
+                                   : "HTTP " + std::to_string(res->status);
+    if (res->status == 401 || res->status == 403 || res->status == 404) {
+      return report_rejected(detail);
+    }
+    return report(path, make_error(Errc::kInvalidArgument, detail));
+  }
+  if (o.json || !print || answer.is_discarded()) {
+    std::printf("%s\n", answer.is_discarded() ? res->body.c_str() : answer.dump(2).c_str());
+  } else {
+    print(answer);
+  }
+  return kExitOk;
+}
+
+// Sends the JSON document in `file` (a policy, reference values).
+int send_document(const AdminOptions& o, const std::string& method, const std::string& path,
+                  const std::string& file, const std::function<void(const Json&)>& print) {
+  auto data = read_file(file);
+  if (!data) return report(file, data.error());
+  return request(o, method, path, std::string(as_chars(*data)), "application/json", print);
+}
+
+int keygen(const AdminOptions& o) {
+  auto key = PrivateKey::generate_ec(EcCurve::kP256);
+  if (!key) return report("keygen", key.error());
+  auto pub = key->public_key().value().to_pem();
+  if (!pub) return report("keygen", pub.error());
+  if (auto ok = state_files::save_private_key(o.out, *key); !ok) return report(o.out, ok.error());
+  if (auto w = write_text(o.pub, *pub); !w) return report(o.pub, w.error());
+  std::printf("admin key written to %s (public key: %s; give the broker the public key)\n",
+              o.out.c_str(), o.pub.c_str());
+  return kExitOk;
+}
+
+void print_audit(const Json& j) {
+  for (const auto& e : j["audit"]) {
+    const std::string rule = e["rule"].get<std::string>();
+    const std::string detail = e["detail"].get<std::string>();
+    std::string why = rule;
+    if (!detail.empty()) why += (why.empty() ? "" : ": ") + detail;
+    std::printf("%4lld %s %-8s %-21s %-22s %-10s %s\n",
+                static_cast<long long>(e["id"].get<std::int64_t>()),
+                e["at"].get<std::string>().c_str(), e["action"].get<std::string>().c_str(),
+                e["actor"].get<std::string>().c_str(), e["resource"].get<std::string>().c_str(),
+                e["outcome"].get<std::string>().c_str(), why.c_str());
+  }
+}
+
+void print_attestations(const Json& j) {
+  for (const auto& a : j["attestations"]) {
+    std::printf("%5lld %s %-4s %-16s %s\n", static_cast<long long>(a["id"].get<std::int64_t>()),
+                a["at"].get<std::string>().c_str(), a["tee"].get<std::string>().c_str(),
+                a["status"].get<std::string>().c_str(), a["policy"].get<std::string>().c_str());
+  }
+}
+
+}  // namespace
+
+void register_admin(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<AdminOptions>();
+  auto* admin = app.add_subcommand("admin", "The owner's client for the key broker's admin API");
+  admin->require_subcommand(1);
+  admin->add_option("--url", o->url, "The broker (http://host:port or https://...)")
+      ->capture_default_str();
+  admin->add_option("--key", o->key, "The owner's private key (PEM, EC P-256/P-384)");
+  admin->add_option("--ca", o->ca, "For https: the CA certificate to trust");
+  admin->add_flag("--json", o->json, "Print the broker's JSON answers as they are");
+
+  auto* kg = admin->add_subcommand("keygen", "Make an admin key pair (P-256)");
+  kg->add_option("--out", o->out, "Private key (PEM, written mode 0600)")->required();
+  kg->add_option("--public", o->pub, "Public key (PEM), for the broker's admin_keys")->required();
+  kg->callback([o, &ctx] { ctx.exit_code = keygen(*o); });
+
+  auto* put = admin->add_subcommand("put-resource", "Store a secret (sealed at rest)");
+  put->add_option("path", o->path, "repo/type/tag")->required();
+  put->add_option("file", o->file, "The secret's file")->required();
+  put->callback([o, &ctx] {
+    auto data = read_file(o->file);
+    if (!data) {
+      ctx.exit_code = report(o->file, data.error());
+      return;
+    }
+    std::string body(as_chars(*data));
+    wipe(*data);
+    ctx.exit_code =
+        request(*o, "PUT", "/admin/v0/resources/" + o->path, body, "application/octet-stream",
+                [](const Json& j) {
+                  std::printf("stored %s (%zu bytes)\n", j["resource"].get<std::string>().c_str(),
+                              j["size"].get<std::size_t>());
+                });
+    wipe(std::span(reinterpret_cast<std::uint8_t*>(body.data()), body.size()));
+  });
+
+  auto* del = admin->add_subcommand("delete-resource", "Delete a secret");
+  del->add_option("path", o->path, "repo/type/tag")->required();
+  del->callback([o, &ctx] {
+    ctx.exit_code = request(*o, "DELETE", "/admin/v0/resources/" + o->path, "", "");
+  });
+
+  admin->add_subcommand("resources", "List the secrets (names and sizes, never values)")
+      ->callback([o, &ctx] { ctx.exit_code = request(*o, "GET", "/admin/v0/resources", "", ""); });
+
+  auto* rp = admin->add_subcommand("set-release-policy", "Set a resource's release policy");
+  rp->add_option("path", o->path, "repo/type/tag, or 'default'")->required();
+  rp->add_option("file", o->file, "The policy (JSON, broker/release_policy.h)")->required();
+  rp->callback([o, &ctx] {
+    ctx.exit_code = send_document(
+        *o, "PUT", "/admin/v0/release-policies/" + o->path, o->file,
+        [o](const Json&) { std::printf("release policy of %s set\n", o->path.c_str()); });
+  });
+
+  auto* ap = admin->add_subcommand("set-attestation-policy", "Set a TEE's appraisal policy");
+  ap->add_option("tee", o->tee, "snp, tdx, sgx or tpm")->required();
+  ap->add_option("file", o->file, "The policy (JSON, verifier/policy.h)")->required();
+  ap->callback([o, &ctx] {
+    ctx.exit_code = send_document(
+        *o, "PUT", "/admin/v0/attestation-policies/" + o->tee, o->file,
+        [o](const Json&) { std::printf("attestation policy for %s set\n", o->tee.c_str()); });
+  });
+
+  auto* ar = admin->add_subcommand("add-refs", "Add reference values (a reference document)");
+  ar->add_option("file", o->file, "The document (JSON, verifier/reference_store.h)")->required();
+  ar->callback([o, &ctx] {
+    ctx.exit_code =
+        send_document(*o, "POST", "/admin/v0/reference-values", o->file, [](const Json& j) {
+          std::printf("%zu reference values added\n", j["added"].get<std::size_t>());
+        });
+  });
+
+  admin->add_subcommand("refs", "Export the reference values")->callback([o, &ctx] {
+    ctx.exit_code = request(*o, "GET", "/admin/v0/reference-values", "", "");
+  });
+
+  auto* at = admin->add_subcommand("attestations", "The newest appraisals");
+  at->add_option("--limit", o->limit, "How many")->capture_default_str();
+  at->callback([o, &ctx] {
+    ctx.exit_code = request(*o, "GET", "/admin/v0/attestations?limit=" + std::to_string(o->limit),
+                            "", "", print_attestations);
+  });
+
+  auto* au = admin->add_subcommand("audit", "The audit log, newest first");
+  au->add_option("--limit", o->limit, "How many")->capture_default_str();
+  au->add_option("--after", o->after, "Only entries after this id");
+  au->callback([o, &ctx] {
+    ctx.exit_code = request(
+        *o, "GET",
+        "/admin/v0/audit?limit=" + std::to_string(o->limit) + "&after=" + std::to_string(o->after),
+        "", "", print_audit);
+  });
+}
+
+}  // namespace concierge::cli

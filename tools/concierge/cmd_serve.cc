@@ -1,0 +1,243 @@
+// concierge serve --config FILE: the key broker (broker/broker.h) over HTTP
+// or HTTPS (server/http_server.h). The configuration is JSON; relative paths
+// are relative to its folder:
+//
+//   {"listen": "127.0.0.1:8080",
+//    "tls": {"certificate": "tls.crt", "private_key": "tls.key"},     optional
+//    "store": "sqlite:broker.db" | "postgresql://...",
+//    "kek": {"file": "kek"} | {"env": "CONCIERGE_KEK"},   never in the store
+//    "ear_key": "ear-signing.pem",         created (P-256, 0600) when absent
+//    "admin_keys": ["admin.pub.pem"],      at least one: no anonymous admin
+//    "session_ttl_seconds": 300, "token_validity_seconds": 300,
+//    "max_body_bytes": 1048576, "threads": 16,
+//    "trust": {"snp_roots": ["ark-ask.pem"], "intel_root": "root.pem",
+//              "crls": ["..."], "dcap_collateral": "folder"}}   optional
+//
+// Test roots are trusted only when listed under "trust": simulated evidence
+// is refused otherwise. SIGINT/SIGTERM stop the server cleanly.
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <thread>
+
+#include "cli.h"
+#include "concierge/broker/broker.h"
+#include "concierge/core/json.h"
+#include "concierge/server/http_server.h"
+#include "concierge/store/store.h"
+
+namespace concierge::cli {
+namespace {
+
+namespace fs = std::filesystem;
+using Json = nlohmann::json;
+
+struct ServeOptions {
+  std::string config;
+  int port = -1;  // overrides "listen"'s port; 0 = any (printed)
+};
+
+std::atomic<int> g_signal{0};
+extern "C" void on_signal(int sig) { g_signal = sig; }
+
+std::string resolve(const fs::path& base, const std::string& p) {
+  if (p.empty() || fs::path(p).is_absolute()) return p;
+  return (base / p).string();
+}
+
+Result<std::string> string_member(const Json& j, const char* name, bool required) {
+  const auto it = j.find(name);
+  if (it == j.end()) {
+    if (required) return fail(Errc::kMalformed, std::string("config: ") + name + " missing");
+    return std::string();
+  }
+  if (!it->is_string())
+    return fail(Errc::kMalformed, std::string("config: ") + name + ": not a string");
+  return it->get<std::string>();
+}
+
+Result<std::int64_t> int_member(const Json& j, const char* name, std::int64_t dflt, std::int64_t lo,
+                                std::int64_t hi) {
+  const auto it = j.find(name);
+  if (it == j.end()) return dflt;
+  if (!it->is_number_integer() || it->get<std::int64_t>() < lo || it->get<std::int64_t>() > hi) {
+    return fail(Errc::kMalformed, std::string("config: ") + name + ": not an integer in " +
+                                      std::to_string(lo) + ".." + std::to_string(hi));
+  }
+  return it->get<std::int64_t>();
+}
+
+struct Loaded {
+  std::unique_ptr<store::Store> store;
+  std::optional<verifier::EarSigner> signer;
+  broker::BrokerOptions broker;
+  server::ServerOptions server;
+};
+
+Result<Loaded> load_config(const std::string& path) {
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes text, read_file(path));
+  CONCIERGE_ASSIGN_OR_RETURN(Json j, parse_json_with_offset(as_chars(text), "config"));
+  if (!j.is_object()) return fail(Errc::kMalformed, "config: not a JSON object");
+  static const char* const kKnown[] = {"listen",
+                                       "tls",
+                                       "store",
+                                       "kek",
+                                       "ear_key",
+                                       "admin_keys",
+                                       "session_ttl_seconds",
+                                       "token_validity_seconds",
+                                       "max_body_bytes",
+                                       "threads",
+                                       "trust"};
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
+      return fail(Errc::kMalformed, "config: unknown member " + key);
+    }
+  }
+  const fs::path base = fs::path(path).parent_path();
+  Loaded out;
+
+  CONCIERGE_ASSIGN_OR_RETURN(std::string listen, string_member(j, "listen", false));
+  if (!listen.empty()) {
+    const auto colon = listen.rfind(':');
+    if (colon == std::string::npos) return fail(Errc::kMalformed, "config: listen is host:port");
+    out.server.host = listen.substr(0, colon);
+    try {
+      out.server.port = std::stoi(listen.substr(colon + 1));
+    } catch (const std::exception&) {
+      return fail(Errc::kMalformed, "config: listen: the port is not a number");
+    }
+  }
+  if (const auto tls = j.find("tls"); tls != j.end()) {
+    if (!tls->is_object()) return fail(Errc::kMalformed, "config: tls: not an object");
+    CONCIERGE_ASSIGN_OR_RETURN(std::string cert, string_member(*tls, "certificate", true));
+    CONCIERGE_ASSIGN_OR_RETURN(std::string key, string_member(*tls, "private_key", true));
+    out.server.tls_certificate = resolve(base, cert);
+    out.server.tls_private_key = resolve(base, key);
+    out.broker.secure_cookie = true;
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(std::int64_t max_body,
+                             int_member(j, "max_body_bytes", 1 << 20, 1024, 64 << 20));
+  CONCIERGE_ASSIGN_OR_RETURN(std::int64_t threads, int_member(j, "threads", 16, 1, 1024));
+  CONCIERGE_ASSIGN_OR_RETURN(std::int64_t ttl, int_member(j, "session_ttl_seconds", 300, 1, 86400));
+  CONCIERGE_ASSIGN_OR_RETURN(std::int64_t validity,
+                             int_member(j, "token_validity_seconds", 300, 1, 86400));
+  out.server.max_body_bytes = static_cast<std::size_t>(max_body);
+  out.server.threads = static_cast<std::size_t>(threads);
+  out.broker.session_ttl = std::chrono::seconds(ttl);
+  out.broker.token_validity = std::chrono::seconds(validity);
+
+  // The key-encryption key: a file or an environment variable, never the store.
+  const auto kek = j.find("kek");
+  if (kek == j.end() || !kek->is_object() || kek->size() != 1) {
+    return fail(Errc::kMalformed, "config: kek is {\"file\": PATH} or {\"env\": NAME}");
+  }
+  Result<store::SecretBox> box = fail(Errc::kInternal, "");
+  if (kek->contains("file")) {
+    CONCIERGE_ASSIGN_OR_RETURN(std::string file, string_member(*kek, "file", true));
+    box = store::SecretBox::from_file(resolve(base, file));
+  } else {
+    CONCIERGE_ASSIGN_OR_RETURN(std::string env, string_member(*kek, "env", true));
+    box = store::SecretBox::from_env(env.c_str());
+  }
+  if (!box) return Unexpected(box.error());
+
+  CONCIERGE_ASSIGN_OR_RETURN(std::string url, string_member(j, "store", true));
+  if (url.rfind("sqlite:", 0) == 0) url = "sqlite:" + resolve(base, url.substr(7));
+  CONCIERGE_ASSIGN_OR_RETURN(out.store, store::open_store(url, std::move(*box)));
+
+  CONCIERGE_ASSIGN_OR_RETURN(std::string ear_key, string_member(j, "ear_key", true));
+  CONCIERGE_ASSIGN_OR_RETURN(auto signer,
+                             verifier::EarSigner::load_or_create(resolve(base, ear_key)));
+  out.signer.emplace(std::move(signer));
+
+  const auto admins = j.find("admin_keys");
+  if (admins == j.end() || !admins->is_array() || admins->empty()) {
+    return fail(Errc::kMalformed,
+                "config: admin_keys (PEM public keys) is required: there is no anonymous admin");
+  }
+  for (const auto& a : *admins) {
+    if (!a.is_string()) return fail(Errc::kMalformed, "config: admin_keys: not a list of paths");
+    CONCIERGE_ASSIGN_OR_RETURN(Bytes pem, read_file(resolve(base, a.get<std::string>())));
+    CONCIERGE_ASSIGN_OR_RETURN(PublicKey key, PublicKey::from_pem(as_chars(pem)));
+    CONCIERGE_RETURN_IF_ERROR(out.broker.admin_keys.add(key));
+  }
+
+  if (const auto trust = j.find("trust"); trust != j.end()) {
+    if (!trust->is_object()) return fail(Errc::kMalformed, "config: trust: not an object");
+    for (const auto& [key, value] : trust->items()) {
+      if (key == "snp_roots" || key == "crls") {
+        if (!value.is_array())
+          return fail(Errc::kMalformed, "config: trust." + key + ": not a list");
+        for (const auto& p : value) {
+          if (!p.is_string()) return fail(Errc::kMalformed, "config: trust." + key + ": not paths");
+          const std::string file = resolve(base, p.get<std::string>());
+          if (key == "snp_roots") {
+            CONCIERGE_ASSIGN_OR_RETURN(auto roots, load_snp_root_set(file));
+            out.broker.context.snp_roots.push_back(std::move(roots));
+          } else {
+            CONCIERGE_ASSIGN_OR_RETURN(auto crl, load_crl(file));
+            out.broker.context.crls.push_back(std::move(crl));
+          }
+        }
+      } else if (key == "intel_root") {
+        if (!value.is_string())
+          return fail(Errc::kMalformed, "config: trust.intel_root: not a path");
+        CONCIERGE_ASSIGN_OR_RETURN(out.broker.context.intel_root,
+                                   load_certificate(resolve(base, value.get<std::string>())));
+      } else if (key == "dcap_collateral") {
+        if (!value.is_string())
+          return fail(Errc::kMalformed, "config: trust.dcap_collateral: not a path");
+        out.broker.context.dcap_collateral_dir = resolve(base, value.get<std::string>());
+      } else {
+        return fail(Errc::kMalformed, "config: trust: unknown member " + key);
+      }
+    }
+  }
+  return out;
+}
+
+int serve(const ServeOptions& o) {
+  auto loaded = load_config(o.config);
+  if (!loaded) return report(o.config, loaded.error());
+  if (o.port >= 0) loaded->server.port = o.port;
+  const std::string backend(loaded->store->backend());
+  auto b = broker::Broker::create(std::move(loaded->store), std::move(*loaded->signer),
+                                  std::move(loaded->broker));
+  if (!b) return report("broker", b.error());
+  auto s = server::HttpServer::create(**b, loaded->server);
+  if (!s) return report("server", s.error());
+  auto port = (*s)->bind();
+  if (!port) return report("server", port.error());
+  std::printf("concierge: serving KBS %s on %s://%s:%d (store: %s)\n",
+              std::string(broker::kKbsProtocolVersion).c_str(), (*s)->tls() ? "https" : "http",
+              loaded->server.host.c_str(), *port, backend.c_str());
+  std::fflush(stdout);
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  server::HttpServer* server = s->get();
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done && g_signal == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    server->stop();
+  });
+  auto ran = server->run();
+  done = true;
+  watcher.join();
+  if (!ran && g_signal == 0) return report("server", ran.error());
+  return kExitOk;
+}
+
+}  // namespace
+
+void register_serve(CLI::App& app, Context& ctx) {
+  auto o = std::make_shared<ServeOptions>();
+  auto* c = app.add_subcommand("serve", "Run the key broker (KBS protocol 0.4.0 + admin API)");
+  c->add_option("--config", o->config, "Configuration file (JSON)")->required();
+  c->add_option("--port", o->port, "Listen on this port instead (0: any free port, printed)");
+  c->callback([o, &ctx] { ctx.exit_code = serve(*o); });
+}
+
+}  // namespace concierge::cli

@@ -9,7 +9,7 @@ CMAKE_FLAGS ?=
 FUZZ_SECONDS ?= 10
 JOBS ?= $(shell nproc)
 
-.PHONY: all deps build test demo asan fuzz bench format clean
+.PHONY: all deps build test demo tour asan fuzz bench format clean
 
 all: build
 
@@ -25,6 +25,10 @@ test: build
 
 demo: build
 	@./scripts/demo.sh $(BUILD_DIR)/bin/concierge
+
+# Each mechanism on its own: measured boot, TPM, SEV-SNP, TDX, appraisal.
+tour: build
+	@./scripts/tour.sh $(BUILD_DIR)/bin/concierge
 
 # The same tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan: deps
@@ -48,6 +52,7 @@ bench: build
 	@./bench/snp_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/dcap_ratios.sh $(BUILD_DIR)/bin/concierge_bench
 	@./bench/appraise_ratios.sh $(BUILD_DIR)/bin/concierge_bench
+	@./bench/kbs_load.sh $(BUILD_DIR)
 	@./bench/cli_vs_tpm2_eventlog.sh $(BUILD_DIR)/bin/concierge
 
 format:

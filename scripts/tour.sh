@@ -1,5 +1,6 @@
 #!/bin/sh
-# The chain-of-trust story, on the embedded default (examples/boot-chain):
+# A tour of each mechanism, on the embedded default (examples/boot-chain)
+# (`make tour`; `make demo` tells the key broker story end to end):
 #  1. a root of trust measures itself, then each stage is measured by the one
 #     before it, into software PCR banks, with a TCG event log written beside;
 #  2. a verifier replays the log and gets the same PCRs;
@@ -28,31 +29,11 @@
 #     an attestation result (EAR); a guest booted from other firmware is not
 #     affirmed, and the explanation names the measurement.
 set -eu
-CONCIERGE=${1:-build/bin/concierge}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+# shellcheck source=scripts/demo-common.sh
+. "$ROOT/scripts/demo-common.sh"
 MANIFEST="$ROOT/examples/boot-chain/manifest.json"
 VECTORS=${CONCIERGE_VECTORS:-$ROOT/../shared/vectors}
-WORK=$(mktemp -d)
-cleanup() {
-  if [ -f "$WORK/pids" ]; then xargs kill < "$WORK/pids" 2>/dev/null || true; fi
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-# Runs a command that must exit 1 (rejected, or: differs); anything else stops the demo.
-expect_rejected() {
-  what=$1
-  shift
-  set +e
-  "$@"
-  rc=$?
-  set -e
-  if [ "$rc" -ne 1 ]; then
-    echo "demo: expected $what (exit 1), got $rc" >&2
-    exit 1
-  fi
-}
 
 say "1. Measured boot of the example chain (root of trust: $(basename "$MANIFEST"))"
 "$CONCIERGE" boot --manifest "$MANIFEST" --log "$WORK/good.log"

@@ -12,9 +12,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include <httplib.h>
+
 #include "concierge/attester/kbs_client.h"
 #include "concierge/core/encoding.h"
+#include "concierge/core/jwe.h"
 #include "concierge/evidence/snp/simulator.h"
+#include "concierge/verifier/binding.h"
+#include "support/postgres.h"
 #include "support/vectors.h"
 
 namespace concierge {
@@ -191,6 +196,63 @@ TEST(BrokerCliTest, ARestartBetweenAuthAndAttestDoesNotBreakTheExchange) {
   auto got = (*client)->get_resource("default/disk/key");
   ASSERT_TRUE(got) << got.error().to_string();
   EXPECT_EQ(std::string(as_chars(got->secret)), "s3cr3t disk key");
+}
+
+// Two `concierge serve` processes on one PostgreSQL database: an exchange
+// begun on one is finished on the other, and a challenge is spent for both.
+TEST(BrokerCliTest, TwoServerProcessesOnOnePostgresCompleteEachOthersExchanges) {
+  CONCIERGE_REQUIRE_POSTGRES(db);
+  BrokerSetup s;
+  Json config = Json::parse(as_chars(testing::read_file(s.dir / "config.json")));
+  config["store"] = *db;
+  testing::write_file(s.dir / "config.json", as_bytes(config.dump()));
+  std::filesystem::create_directories(s.dir / "b");
+  config["kek"]["file"] = "../kek";
+  config["ear_key"] = "../ear.pem";
+  config["admin_keys"] = {"../admin.pub.pem"};
+  config["trust"]["snp_roots"] = {"../sim/roots.pem"};
+  testing::write_file(s.dir / "b" / "config.json", as_bytes(config.dump()));
+  ServeProcess a(s.dir / "config.json");
+  ServeProcess b(s.dir / "b" / "config.json");
+  const std::string admin = s.admin_cmd(a);
+  ASSERT_EQ(run_cli(admin + "put-resource default/disk/key " + q(s.dir / "secret")).exit_code, 0);
+  ASSERT_EQ(run_cli(admin + "add-refs " + q(s.dir / "refs.json")).exit_code, 0);
+
+  auto sim = evidence::snp::SnpSimulator::load(s.dir / "sim");
+  ASSERT_TRUE(sim);
+  auto key = PrivateKey::generate_ec(EcCurve::kP256).value();
+  const Json jwk = jose::encryption_jwk(key.public_key().value()).value();
+  httplib::Client ca(a.url()), cb(b.url());
+  auto auth = ca.Post("/kbs/v0/auth", R"({"version":"0.4.0","tee":"snp","extra-params":{}})",
+                      "application/json");
+  ASSERT_TRUE(auth);
+  ASSERT_EQ(auth->status, 200);
+  const std::string cookie = auth->get_header_value("Set-Cookie")
+                                 .substr(0, auth->get_header_value("Set-Cookie").find(';'));
+  const Json runtime = {{"nonce", Json::parse(auth->body)["nonce"]}, {"tee-pubkey", jwk}};
+  evidence::snp::ReportRequest req;
+  const Bytes rd = verifier::runtime_data_digest(runtime, HashAlg::kSha384, 64).value();
+  std::copy(rd.begin(), rd.end(), req.report_data.begin());
+  req.measurement.fill(0x55);
+  const Json attest = {
+      {"runtime-data", runtime},
+      {"tee-evidence",
+       {{"evidence", base64_encode(sim->issue(req).value())},
+        {"endorsements", {{"cert_table", base64_encode(sim->cert_table().value())}}}}}};
+  const httplib::Headers headers = {{"Cookie", cookie}};
+  auto attested = cb.Post("/kbs/v0/attest", headers, attest.dump(), "application/json");
+  ASSERT_TRUE(attested);
+  ASSERT_EQ(attested->status, 200) << attested->body;
+  // The same evidence again, on the first server: the challenge is spent.
+  auto replay = ca.Post("/kbs/v0/attest", headers, attest.dump(), "application/json");
+  ASSERT_TRUE(replay);
+  EXPECT_EQ(replay->status, 401) << replay->body;
+  auto got = ca.Get("/kbs/v0/resource/default/disk/key", headers);
+  ASSERT_TRUE(got);
+  ASSERT_EQ(got->status, 200) << got->body;
+  auto plain = jose::jwe_decrypt(std::string_view(got->body), key);
+  ASSERT_TRUE(plain && *plain);
+  EXPECT_EQ(std::string(as_chars(plain->plaintext)), "s3cr3t disk key");
 }
 
 // The README's main command, on the software TPM (the swtpm variant runs in

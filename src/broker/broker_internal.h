@@ -26,6 +26,8 @@ HttpResponse error_response(const Error& error, std::string_view context);
 
 // The value of cookie `name` in a Cookie header, or "".
 std::string cookie_value(std::string_view header, std::string_view name);
+// The kbs-session-id cookie when it has the shape of our ids, else "".
+std::string session_cookie(std::string_view header);
 // The token of "Bearer <token>" (case-insensitive scheme), or "".
 std::string bearer_token(std::string_view authorization);
 // A query parameter, undecoded ('+' and %XX are decoded), or nullopt.

@@ -65,6 +65,17 @@ HttpResponse error_response(const Error& error, std::string_view context) {
   }
 }
 
+std::string session_cookie(std::string_view header) {
+  std::string v = cookie_value(header, kSessionCookie);
+  // Ids are 32 random bytes in base64url (43 characters); anything else is
+  // no session of ours, and never reaches the store.
+  if (v.size() != 43) return {};
+  for (char c : v) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return {};
+  }
+  return v;
+}
+
 std::string cookie_value(std::string_view header, std::string_view name) {
   std::size_t pos = 0;
   while (pos < header.size()) {

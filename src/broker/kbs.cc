@@ -130,7 +130,7 @@ HttpResponse Broker::auth(const HttpRequest& request) {
 }
 
 HttpResponse Broker::attest(const HttpRequest& request) {
-  const std::string session_id = internal::cookie_value(request.cookie, kSessionCookie);
+  const std::string session_id = internal::session_cookie(request.cookie);
   if (session_id.empty()) {
     metrics_.refusal("unauthenticated");
     return problem_response(401, "no-session",
@@ -355,7 +355,7 @@ HttpResponse Broker::resource(const HttpRequest& request, std::string_view path)
     auto d = digest(HashAlg::kSha256, as_bytes(token));
     audit.actor = "passport:" + (d ? hex_encode(*d).substr(0, 12) : std::string("?"));
   } else {
-    const std::string session_id = internal::cookie_value(request.cookie, kSessionCookie);
+    const std::string session_id = internal::session_cookie(request.cookie);
     if (session_id.empty()) {
       return refuse(401, "unauthenticated", "unauthenticated",
                     "resource: neither a kbs-session-id cookie nor a bearer token: attest first");

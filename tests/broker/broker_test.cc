@@ -317,6 +317,13 @@ TEST(BrokerTest, MalformedRequestsGet400AndTheBrokerKeepsServing) {
   EXPECT_EQ(h.call("POST", "/kbs/v0/attest", bad_key.dump(), g.cookie).status, 400);
   Json bad_evidence = {{"runtime-data", g.runtime_data()}, {"tee-evidence", {{"evidence", "!!"}}}};
   EXPECT_EQ(h.call("POST", "/kbs/v0/attest", bad_evidence.dump(), g.cookie).status, 400);
+  // Cookies that are not ours never reach the store (PostgreSQL would
+  // refuse invalid UTF-8): 401, not 500.
+  EXPECT_EQ(h.call("POST", "/kbs/v0/attest", "{}", "kbs-session-id=\xff\xfe").status, 401);
+  EXPECT_EQ(h.call("GET", std::string("/kbs/v0/resource/") + kPath, "",
+                   "kbs-session-id=" + std::string(43, '\xff'))
+                .status,
+            401);
   EXPECT_EQ(h.call("GET", "/kbs/v0/auth").status, 405);
   EXPECT_EQ(h.call("GET", "/nowhere").status, 404);
   EXPECT_EQ(h.admin("PUT", "/admin/v0/release-policies/default", "{\"id\":1}").status, 400);

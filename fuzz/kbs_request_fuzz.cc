@@ -19,8 +19,11 @@ namespace {
 using namespace concierge;
 
 std::filesystem::path& fuzz_dir() {
+  // In memory when there is /dev/shm: every auth writes a session.
   static std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / ("concierge-kbs-fuzz-" + std::to_string(getpid()));
+      (std::filesystem::is_directory("/dev/shm") ? std::filesystem::path("/dev/shm")
+                                                 : std::filesystem::temp_directory_path()) /
+      ("concierge-kbs-fuzz-" + std::to_string(getpid()));
   return dir;
 }
 

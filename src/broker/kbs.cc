@@ -282,9 +282,6 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   record.status = status;
   record.policy_id = primary.appraisal.policy_id;
   record.detail = a.to_json().dump(-1, ' ', false, Json::error_handler_t::replace);
-  if (auto ok = store_->record_attestation(record); !ok) {
-    return error_response(ok.error(), "attest");
-  }
   metrics_.attestation(s.tee, bound ? status : "unbound");
 
   store::AuditEntry audit;
@@ -304,8 +301,9 @@ HttpResponse Broker::attest(const HttpRequest& request) {
                           : "the evidence does not bind this request's nonce and tee-pubkey" +
                                 (primary.binding ? ": " + one_line(primary.binding->reason) : "");
     audit.detail = s.explanation;
-    (void)store_->finish_session(s);
-    if (auto ok = store_->append_audit(audit); !ok) return error_response(ok.error(), "attest");
+    if (auto ok = store_->complete_attestation(s, record, audit); !ok) {
+      return error_response(ok.error(), "attest");
+    }
     metrics_.refusal(bound ? "appraisal" : "binding");
     return problem_response(401, bound ? "attestation-failed" : "evidence-not-bound",
                             "attestation " + (bound ? status : "refused") + ": " + s.explanation);
@@ -324,9 +322,10 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   s.token = *token;
   s.expires = t + options_.token_validity;
   s.explanation = status == "affirming" ? "" : explanation(a);
-  if (auto ok = store_->finish_session(s); !ok) return error_response(ok.error(), "attest");
   audit.detail = s.explanation.empty() ? "token issued" : "token issued; " + s.explanation;
-  if (auto ok = store_->append_audit(audit); !ok) return error_response(ok.error(), "attest");
+  if (auto ok = store_->complete_attestation(s, record, audit); !ok) {
+    return error_response(ok.error(), "attest");
+  }
   return json_response(200, {{"token", *token}});
 }
 

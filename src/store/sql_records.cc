@@ -16,15 +16,42 @@ Result<std::int64_t> returned_id(const sql::Outcome& out) {
   return sql::int_at(out.rows[0], 0);
 }
 
+constexpr std::string_view kInsertAttestation =
+    "INSERT INTO attestations (at, session, tee, status, policy_id, detail) "
+    "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id";
+constexpr std::string_view kInsertAudit =
+    "INSERT INTO audit (at, actor, action, resource, outcome, rule, detail) "
+    "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id";
+
+std::vector<sql::Value> attestation_params(const AttestationRecord& r) {
+  return {to_micros(r.at), r.session, r.tee, r.status, r.policy_id, r.detail};
+}
+
+std::vector<sql::Value> audit_params(const AuditEntry& e) {
+  return {to_micros(e.at), e.actor, e.action, e.resource, e.outcome, e.rule, e.detail};
+}
+
 }  // namespace
 
 Result<std::int64_t> SqlStore::record_attestation(const AttestationRecord& r) {
-  CONCIERGE_ASSIGN_OR_RETURN(
-      sql::Outcome out,
-      run("INSERT INTO attestations (at, session, tee, status, policy_id, detail) "
-          "VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
-          {to_micros(r.at), r.session, r.tee, r.status, r.policy_id, r.detail}));
+  CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome out, run(kInsertAttestation, attestation_params(r)));
   return returned_id(out);
+}
+
+Result<std::int64_t> SqlStore::complete_attestation(const Session& s, const AttestationRecord& r,
+                                                    const AuditEntry& e) {
+  CONCIERGE_ASSIGN_OR_RETURN(sql::Lease lease, database_->acquire());
+  sql::Connection& c = *lease;
+  return sql::in_transaction(c, [&]() -> Result<std::int64_t> {
+    CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome finished, c.run(kFinishSession, finish_params(s)));
+    if (finished.changes != 1) {
+      return fail(Errc::kInvalidArgument, "no such session, or its challenge is unused");
+    }
+    CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome recorded,
+                               c.run(kInsertAttestation, attestation_params(r)));
+    CONCIERGE_RETURN_IF_ERROR(c.run(kInsertAudit, audit_params(e)));
+    return returned_id(recorded);
+  });
 }
 
 Result<std::vector<AttestationRecord>> SqlStore::list_attestations(std::size_t limit) {
@@ -51,11 +78,7 @@ Result<std::vector<AttestationRecord>> SqlStore::list_attestations(std::size_t l
 }
 
 Result<std::int64_t> SqlStore::append_audit(const AuditEntry& e) {
-  CONCIERGE_ASSIGN_OR_RETURN(
-      sql::Outcome out,
-      run("INSERT INTO audit (at, actor, action, resource, outcome, rule, detail) "
-          "VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
-          {to_micros(e.at), e.actor, e.action, e.resource, e.outcome, e.rule, e.detail}));
+  CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome out, run(kInsertAudit, audit_params(e)));
   return returned_id(out);
 }
 

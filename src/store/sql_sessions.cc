@@ -71,11 +71,7 @@ Result<bool> SqlStore::consume_challenge(std::string_view id, std::string_view n
 }
 
 Result<void> SqlStore::finish_session(const Session& s) {
-  CONCIERGE_ASSIGN_OR_RETURN(
-      sql::Outcome out,
-      run("UPDATE sessions SET token = $2, tee_pubkey = $3, status = $4, explanation = $5, "
-          "expires = $6 WHERE id = $1 AND state = 'attested'",
-          {s.id, s.token, s.tee_pubkey, s.status, s.explanation, to_micros(s.expires)}));
+  CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome out, run(kFinishSession, finish_params(s)));
   if (out.changes == 1) return {};
   CONCIERGE_ASSIGN_OR_RETURN(std::optional<Session> existing, get_session(s.id));
   if (!existing) return fail(Errc::kNotFound, "no such session");

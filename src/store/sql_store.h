@@ -13,6 +13,14 @@ namespace concierge::store {
 std::int64_t to_micros(TimePoint t);
 TimePoint from_micros(std::int64_t micros);
 
+// Stores attest's outcome on an attested session (finish_session).
+inline constexpr std::string_view kFinishSession =
+    "UPDATE sessions SET token = $2, tee_pubkey = $3, status = $4, explanation = $5, "
+    "expires = $6 WHERE id = $1 AND state = 'attested'";
+inline std::vector<sql::Value> finish_params(const Session& s) {
+  return {s.id, s.token, s.tee_pubkey, s.status, s.explanation, to_micros(s.expires)};
+}
+
 // kInvalidArgument unless every part of `id` is valid (see ResourceId).
 Result<void> check_resource_id(const ResourceId& id);
 
@@ -55,6 +63,8 @@ class SqlStore final : public Store {
   Result<bool> consume_challenge(std::string_view id, std::string_view nonce,
                                  TimePoint now) override;
   Result<void> finish_session(const Session& session) override;
+  Result<std::int64_t> complete_attestation(const Session& session, const AttestationRecord& record,
+                                            const AuditEntry& entry) override;
   Result<std::size_t> purge_sessions(TimePoint now) override;
 
   Result<std::int64_t> record_attestation(const AttestationRecord& record) override;

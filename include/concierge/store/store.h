@@ -156,6 +156,12 @@ class Store {
   // kNotFound when there is no such session; kInvalidArgument when it is
   // still kChallenged (consume_challenge first).
   virtual Result<void> finish_session(const Session& session) = 0;
+  // finish_session, record_attestation and append_audit in one transaction
+  // (one commit): attest's outcome, its record and its audit line are stored
+  // together or not at all. Returns the attestation record's id.
+  virtual Result<std::int64_t> complete_attestation(const Session& session,
+                                                    const AttestationRecord& record,
+                                                    const AuditEntry& entry) = 0;
   // Deletes sessions whose `expires` is at or before `now`; returns how many.
   virtual Result<std::size_t> purge_sessions(TimePoint now) = 0;
 

@@ -9,6 +9,7 @@
 #include "concierge/core/encoding.h"
 #include "concierge/core/jcs.h"
 #include "concierge/core/jose.h"
+#include "core/jwe_crypto.h"
 #include "core/ossl_util.h"
 
 namespace concierge::jose {
@@ -49,32 +50,13 @@ Result<Bytes> jwk_coordinate(const Json& jwk, const char* name, std::size_t size
   return bytes;
 }
 
-Result<Bytes> bn_param(EVP_PKEY* pkey, const char* param, std::size_t size) {
-  BIGNUM* raw = nullptr;
-  if (EVP_PKEY_get_bn_param(pkey, param, &raw) != 1 || raw == nullptr) {
-    return ossl::fail_ossl(Errc::kCrypto, "cannot read an EC public coordinate");
-  }
-  ossl::BnPtr bn(raw);
-  Bytes out(size);
-  if (BN_bn2binpad(bn.get(), out.data(), static_cast<int>(size)) != static_cast<int>(size)) {
-    return ossl::fail_ossl(Errc::kCrypto, "EC coordinate wider than the curve");
-  }
-  return out;
-}
-
 }  // namespace
 
 Result<nlohmann::json> jwk_from_public_key(const PublicKey& key) {
-  const std::optional<EcCurve> curve = key.type() == KeyType::kEc ? key.curve() : std::nullopt;
-  if (!curve)
+  if (key.type() != KeyType::kEc) {
     return fail(Errc::kInvalidArgument, "JWK: only EC P-256 and P-384 keys are supported");
-  const std::size_t size = ec_coordinate_size(*curve);
-  CONCIERGE_ASSIGN_OR_RETURN(Bytes x, bn_param(key.get(), OSSL_PKEY_PARAM_EC_PUB_X, size));
-  CONCIERGE_ASSIGN_OR_RETURN(Bytes y, bn_param(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y, size));
-  return Json{{"kty", "EC"},
-              {"crv", std::string(ec_curve_name(*curve))},
-              {"x", base64url_encode(x)},
-              {"y", base64url_encode(y)}};
+  }
+  return jwe_internal::ec_public_jwk(key.get());
 }
 
 Result<PublicKey> public_key_from_jwk(const nlohmann::json& jwk) {

@@ -91,8 +91,7 @@ Result<Json> encrypt_header(const nlohmann::json& extra_header) {
 // Fills in the header's "epk" and returns the wrapped content key.
 Result<Bytes> wrap_for_ec(const Secret& cek, const PublicKey& recipient, Json& header) {
   CONCIERGE_ASSIGN_OR_RETURN(PrivateKey ephemeral, PrivateKey::generate_ec(*recipient.curve()));
-  CONCIERGE_ASSIGN_OR_RETURN(PublicKey ephemeral_pub, ephemeral.public_key());
-  CONCIERGE_ASSIGN_OR_RETURN(header["epk"], jwk_from_public_key(ephemeral_pub));
+  CONCIERGE_ASSIGN_OR_RETURN(header["epk"], ec_public_jwk(ephemeral.get()));
   CONCIERGE_ASSIGN_OR_RETURN(
       Secret kek, derive_kek(ephemeral.get(), recipient.get(), header, Errc::kInvalidArgument));
   return aes256_wrap(kek.view(), cek.view());

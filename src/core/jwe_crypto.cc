@@ -12,6 +12,8 @@
 #include <climits>
 #include <string>
 
+#include "concierge/core/encoding.h"
+#include "concierge/core/public_key.h"
 #include "core/ossl_util.h"
 
 namespace concierge::jose::jwe_internal {
@@ -129,8 +131,13 @@ Result<Bytes> random_bytes(std::size_t size) {
 Result<Secret> ecdh(EVP_PKEY* priv, EVP_PKEY* peer) {
   ossl::PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, priv, nullptr));
   std::size_t size = 0;
+  // No validation of the peer here: every PublicKey was checked to be a
+  // point on its curve (not infinity) when it was imported (public_key.h),
+  // which is the whole check on P-256 and P-384 (cofactor 1); OpenSSL's
+  // full check would add a scalar multiplication by the group order, as
+  // costly as the key agreement itself.
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 ||
-      EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, /*validate_peer=*/1) != 1 ||
+      EVP_PKEY_derive_set_peer_ex(ctx.get(), peer, /*validate_peer=*/0) != 1 ||
       EVP_PKEY_derive(ctx.get(), nullptr, &size) != 1) {
     return ossl::fail_ossl(Errc::kCrypto, "ECDH set-up failed");
   }
@@ -140,6 +147,20 @@ Result<Secret> ecdh(EVP_PKEY* priv, EVP_PKEY* peer) {
   }
   z.truncate(size);
   return z;
+}
+
+Result<nlohmann::json> ec_public_jwk(const EVP_PKEY* pkey) {
+  const std::optional<EcCurve> curve = ossl::curve_of(pkey);
+  if (!curve) {
+    return fail(Errc::kInvalidArgument, "JWK: only EC P-256 and P-384 keys are supported");
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes point, ossl::ec_public_point(pkey, *curve));
+  const ByteView xy = ByteView(point).subspan(1);  // after 0x04
+  const std::size_t n = ec_coordinate_size(*curve);
+  return nlohmann::json{{"kty", "EC"},
+                        {"crv", std::string(ec_curve_name(*curve))},
+                        {"x", base64url_encode(xy.first(n))},
+                        {"y", base64url_encode(xy.subspan(n))}};
 }
 
 Result<Secret> concat_kdf_sha256(ByteView z, std::string_view algorithm_id, ByteView apu,

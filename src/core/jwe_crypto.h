@@ -15,6 +15,8 @@
 #include <string_view>
 #include <utility>
 
+#include <nlohmann/json.hpp>
+
 #include "concierge/core/bytes.h"
 #include "concierge/core/jwe.h"
 #include "concierge/core/result.h"
@@ -68,6 +70,11 @@ Result<Bytes> random_bytes(std::size_t size);
 // The ECDH shared secret Z (the x coordinate) of `priv` and `peer`, which
 // must be on the same curve; the peer key is validated by OpenSSL.
 Result<Secret> ecdh(EVP_PKEY* priv, EVP_PKEY* peer);
+
+// The public JWK ({"kty":"EC","crv","x","y"}) of an EC P-256 or P-384 key,
+// public or private (only the public point is read); kInvalidArgument for
+// other keys.
+Result<nlohmann::json> ec_public_jwk(const EVP_PKEY* pkey);
 
 // The Concat KDF of NIST SP 800-56A 5.8.1 with SHA-256 (OpenSSL's SSKDF), as
 // RFC 7518 4.6.2 uses it: OtherInfo = AlgorithmID || PartyUInfo ||

@@ -65,5 +65,8 @@ const char* md_name(HashAlg alg);
 // Key type and curve of any key (public or private); defined in public_key.cc.
 KeyType key_type_of(const EVP_PKEY* pkey);
 std::optional<EcCurve> curve_of(const EVP_PKEY* pkey);
+// The public point of an EC key on `curve`, uncompressed (0x04 || X || Y);
+// kCrypto when the key does not give it in that form.
+Result<Bytes> ec_public_point(const EVP_PKEY* pkey, EcCurve curve);
 
 }  // namespace concierge::ossl

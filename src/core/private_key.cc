@@ -83,6 +83,13 @@ Result<std::string> PrivateKey::to_pem() const {
 }
 
 Result<PublicKey> PrivateKey::public_key() const {
+  // EC: the point itself, without OpenSSL 3.0's DER encoder and decoder.
+  if (const std::optional<EcCurve> curve = ossl::curve_of(pkey_)) {
+    if (auto point = ossl::ec_public_point(pkey_, *curve)) {
+      return PublicKey::from_ec_point(*curve, *point);
+    }
+    ossl::clear_errors();
+  }
   unsigned char* buf = nullptr;
   const int len = pkey_ == nullptr ? -1 : i2d_PUBKEY(pkey_, &buf);
   if (len <= 0) return ossl::fail_ossl(Errc::kCrypto, "cannot extract the public key");

@@ -5,6 +5,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 
@@ -18,6 +19,36 @@ using ParamPtr = ossl::Ptr<OSSL_PARAM, OSSL_PARAM_free>;
 
 const char* ossl_group(EcCurve curve) {
   return curve == EcCurve::kP256 ? "prime256v1" : "secp384r1";
+}
+
+// The DER SubjectPublicKeyInfo of a named-curve EC key is this fixed prefix
+// followed by the uncompressed point (RFC 5480 section 2: id-ecPublicKey
+// with the namedCurve parameter; SEC1 2.3.3 for the point). OpenSSL 3.0
+// reaches the same bytes through its generic decoder and encoder, which cost
+// several times an ECDH; these are used for exactly these two shapes, and
+// anything else goes to d2i_PUBKEY / i2d_PUBKEY.
+constexpr std::uint8_t kP256SpkiPrefix[] = {0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48,
+                                            0xce, 0x3d, 0x02, 0x01, 0x06, 0x08, 0x2a, 0x86, 0x48,
+                                            0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00};
+constexpr std::uint8_t kP384SpkiPrefix[] = {0x30, 0x76, 0x30, 0x10, 0x06, 0x07, 0x2a, 0x86,
+                                            0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x05, 0x2b,
+                                            0x81, 0x04, 0x00, 0x22, 0x03, 0x62, 0x00};
+
+ByteView spki_prefix(EcCurve curve) {
+  return curve == EcCurve::kP256 ? ByteView(kP256SpkiPrefix) : ByteView(kP384SpkiPrefix);
+}
+
+// The curve whose SPKI prefix `spki` starts with, when the rest is exactly
+// one uncompressed point of that curve.
+std::optional<EcCurve> ec_spki_curve(ByteView spki) {
+  for (EcCurve c : {EcCurve::kP256, EcCurve::kP384}) {
+    const ByteView prefix = spki_prefix(c);
+    if (spki.size() == prefix.size() + 1 + 2 * ec_coordinate_size(c) &&
+        std::equal(prefix.begin(), prefix.end(), spki.begin()) && spki[prefix.size()] == 0x04) {
+      return c;
+    }
+  }
+  return std::nullopt;
 }
 
 ByteView strip_leading_zeros(ByteView v) {
@@ -58,6 +89,11 @@ Result<PublicKey> PublicKey::from_pem(std::string_view pem) {
 
 Result<PublicKey> PublicKey::from_der(ByteView spki) {
   if (spki.size() > INT_MAX) return fail(Errc::kInvalidArgument, "public key DER is too large");
+  if (const std::optional<EcCurve> curve = ec_spki_curve(spki)) {
+    auto key = from_ec_point(*curve, spki.subspan(spki_prefix(*curve).size()));
+    if (!key) return fail(Errc::kMalformed, "SubjectPublicKeyInfo: " + key.error().message);
+    return key;
+  }
   const unsigned char* p = spki.data();
   EVP_PKEY* pkey = d2i_PUBKEY(nullptr, &p, static_cast<long>(spki.size()));
   if (pkey == nullptr) {
@@ -171,6 +207,17 @@ Result<std::string> PublicKey::to_pem() const {
 }
 
 Result<Bytes> PublicKey::to_der() const {
+  // A key whose point is kept compressed (decoded from such an SPKI) keeps
+  // that form through i2d_PUBKEY below.
+  if (const std::optional<EcCurve> curve = ossl::curve_of(pkey_)) {
+    if (auto point = ossl::ec_public_point(pkey_, *curve)) {
+      const ByteView prefix = spki_prefix(*curve);
+      Bytes out(prefix.begin(), prefix.end());
+      out.insert(out.end(), point->begin(), point->end());
+      return out;
+    }
+    ossl::clear_errors();
+  }
   unsigned char* buf = nullptr;
   int len = pkey_ == nullptr ? -1 : i2d_PUBKEY(pkey_, &buf);
   if (len <= 0) return ossl::fail_ossl(Errc::kCrypto, "cannot write the public key as DER");
@@ -207,6 +254,17 @@ std::optional<EcCurve> curve_of(const EVP_PKEY* pkey) {
   if (group == "prime256v1" || group == "P-256") return EcCurve::kP256;
   if (group == "secp384r1" || group == "P-384") return EcCurve::kP384;
   return std::nullopt;
+}
+
+Result<Bytes> ec_public_point(const EVP_PKEY* pkey, EcCurve curve) {
+  Bytes point(1 + 2 * ec_coordinate_size(curve));
+  std::size_t len = 0;
+  if (EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point.data(),
+                                      point.size(), &len) != 1 ||
+      len != point.size() || point[0] != 0x04) {
+    return fail_ossl(Errc::kCrypto, "cannot read the EC public point");
+  }
+  return point;
 }
 
 }  // namespace ossl

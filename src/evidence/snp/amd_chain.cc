@@ -193,4 +193,19 @@ Result<AmdChainVerdict> AmdChainCache::verify(const Certificate& leaf,
   return v;
 }
 
+Result<Certificate> AmdChainCache::parse_certificate(ByteView der) {
+  std::string key(as_chars(der));
+  {
+    std::lock_guard lock(parsed_mu_);
+    if (auto it = parsed_.find(key); it != parsed_.end()) return it->second;
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(Certificate cert, Certificate::from_der(der));
+  std::lock_guard lock(parsed_mu_);
+  if (parsed_.size() >= kParsedCapacity && parsed_.find(key) == parsed_.end()) {
+    parsed_.erase(parsed_.begin());
+  }
+  parsed_.insert_or_assign(std::move(key), cert);
+  return cert;
+}
+
 }  // namespace concierge::evidence::snp

@@ -30,7 +30,8 @@ Result<std::optional<Found>> find_endorsement_key(const AttestationReport& repor
   if (o.endorsement_key) return Found{*o.endorsement_key, "given"};
   const CertKind table_kind = wanted == SigningKey::kVlek ? CertKind::kVlek : CertKind::kVcek;
   if (const CertTableEntry* entry = find_cert(o.cert_table, table_kind)) {
-    auto cert = Certificate::from_der(entry->data);
+    auto cert = o.cache != nullptr ? o.cache->parse_certificate(entry->data)
+                                   : Certificate::from_der(entry->data);
     if (!cert) {
       Error e = cert.error();
       e.message = "certificate table " + std::string(key_label(wanted)) + " entry: " + e.message;
@@ -95,7 +96,9 @@ Result<SnpVerification> verify_snp(ByteView data, const SnpVerifyOptions& o) {
   std::vector<Certificate> supplied = o.supplied;
   for (const CertTableEntry& e : o.cert_table) {
     if (e.kind() != CertKind::kAsk && e.kind() != CertKind::kArk) continue;
-    if (auto c = Certificate::from_der(e.data)) supplied.push_back(*c);
+    auto c =
+        o.cache != nullptr ? o.cache->parse_certificate(e.data) : Certificate::from_der(e.data);
+    if (c) supplied.push_back(*c);
   }
   ChainOptions chain_options;
   chain_options.at = o.at;

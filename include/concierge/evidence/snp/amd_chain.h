@@ -92,14 +92,29 @@ class AmdChainCache {
                                  const std::vector<AmdRootSet>& trusted, Product product,
                                  const ChainOptions& options = {});
 
+  // The certificate in `der`, parsed once: a bounded memo from the exact DER
+  // bytes to the parsed certificate, since every report of a chip carries
+  // the same VCEK (and ASK, ARK) and parsing one costs about as much as
+  // verifying the report's signature. Same outcomes as
+  // Certificate::from_der; failures are not stored. The returned copy
+  // shares OpenSSL's X509 object, which is safe to use from several threads.
+  Result<Certificate> parse_certificate(ByteView der);
+
   std::size_t size() const { return cache_.size(); }
   // How many lookups were answered from the cache, and how many verified.
   std::uint64_t hits() const { return cache_.hits(); }
   std::uint64_t verifications() const { return cache_.verifications(); }
-  void clear() { cache_.clear(); }
+  void clear() {
+    cache_.clear();
+    std::lock_guard lock(parsed_mu_);
+    parsed_.clear();
+  }
 
  private:
+  static constexpr std::size_t kParsedCapacity = 1024;
   VerifiedChainCache<AmdChainVerdict> cache_;
+  std::mutex parsed_mu_;
+  std::unordered_map<std::string, Certificate> parsed_;  // DER bytes -> certificate
 };
 
 }  // namespace concierge::evidence::snp

@@ -3,12 +3,36 @@
 #include <chrono>
 #include <set>
 #include <string>
+#include <string_view>
+#include <vector>
 
 #include "concierge/core/time.h"
 #include "concierge/verifier/binding.h"
 
 namespace concierge::verifier {
 namespace {
+
+// The compiled-in policy of a TEE, parsed once per process (the texts are
+// constants; parsing one costs more than the appraisal that uses it).
+Result<const Policy*> builtin_policy(std::string_view tee) {
+  struct Parsed {
+    std::string tee;
+    Result<Policy> policy;
+  };
+  static const std::vector<Parsed> parsed = [] {
+    std::vector<Parsed> all;
+    for (std::string_view name : default_policy_names()) {
+      all.push_back({std::string(name), default_policy(name)});
+    }
+    return all;
+  }();
+  for (const Parsed& p : parsed) {
+    if (p.tee != tee) continue;
+    if (!p.policy) return Unexpected(p.policy.error());
+    return &*p.policy;
+  }
+  return Unexpected(default_policy(tee).error());
+}
 
 Result<std::set<std::string>> known_event_digests(const ReferenceStore& refs,
                                                   const std::string& tee, TimePoint now) {
@@ -50,8 +74,8 @@ Result<DeviceAppraisal> appraise_device(const std::string& submod, const DeviceE
   if (custom != o.policies.end()) {
     out.appraisal = appraise(custom->second, out.evidence.normalized, *o.refs, now);
   } else {
-    CONCIERGE_ASSIGN_OR_RETURN(Policy policy, default_policy(device.tee));
-    out.appraisal = appraise(policy, out.evidence.normalized, *o.refs, now);
+    CONCIERGE_ASSIGN_OR_RETURN(const Policy* policy, builtin_policy(device.tee));
+    out.appraisal = appraise(*policy, out.evidence.normalized, *o.refs, now);
   }
   return out;
 }

@@ -226,22 +226,24 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   auto envelope = verifier::parse_envelope(envelope_json);
   if (!envelope) return error_response(envelope.error(), "attest request: tee-evidence");
 
-  // The challenge: this session's, unused, unexpired. Consuming it is the
-  // one atomic step; from here on the nonce is spent whatever happens.
+  // The challenge: this session's, unused, unexpired. These checks refuse
+  // early; the decision is the conditional update that stores the outcome
+  // (Store::attest_session), so of concurrent attempts with one nonce at
+  // most one is answered with a token, whichever replica they reach.
   const TimePoint t = now();
   if (nonce->get<std::string>() != s.nonce) {
     metrics_.refusal("nonce");
     return problem_response(401, "nonce-mismatch",
                             "attest: runtime-data.nonce is not this session's challenge");
   }
-  auto consumed = store_->consume_challenge(s.id, s.nonce, t);
-  if (!consumed) return error_response(consumed.error(), "attest");
-  if (!*consumed) {
+  const auto challenge_used = [&] {
     metrics_.refusal("nonce");
     return problem_response(401, "challenge-used",
                             "attest: this session's challenge was already used or has expired: "
                             "call /kbs/v0/auth again");
-  }
+  };
+  if (s.state != store::SessionState::kChallenged || t >= s.expires) return challenge_used();
+  const std::string challenge = s.nonce;
 
   // Appraisal.
   verifier::AppraiseOptions appraise_options;
@@ -282,7 +284,6 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   record.status = status;
   record.policy_id = primary.appraisal.policy_id;
   record.detail = a.to_json().dump(-1, ' ', false, Json::error_handler_t::replace);
-  metrics_.attestation(s.tee, bound ? status : "unbound");
 
   store::AuditEntry audit;
   audit.at = t;
@@ -301,9 +302,10 @@ HttpResponse Broker::attest(const HttpRequest& request) {
                           : "the evidence does not bind this request's nonce and tee-pubkey" +
                                 (primary.binding ? ": " + one_line(primary.binding->reason) : "");
     audit.detail = s.explanation;
-    if (auto ok = store_->complete_attestation(s, record, audit); !ok) {
-      return error_response(ok.error(), "attest");
-    }
+    auto stored = store_->attest_session(s, challenge, t, record, audit);
+    if (!stored) return error_response(stored.error(), "attest");
+    if (!*stored) return challenge_used();
+    metrics_.attestation(s.tee, bound ? status : "unbound");
     metrics_.refusal(bound ? "appraisal" : "binding");
     return problem_response(401, bound ? "attestation-failed" : "evidence-not-bound",
                             "attestation " + (bound ? status : "refused") + ": " + s.explanation);
@@ -323,8 +325,14 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   s.expires = t + options_.token_validity;
   s.explanation = status == "affirming" ? "" : explanation(a);
   audit.detail = s.explanation.empty() ? "token issued" : "token issued; " + s.explanation;
-  if (auto ok = store_->complete_attestation(s, record, audit); !ok) {
-    return error_response(ok.error(), "attest");
+  auto stored = store_->attest_session(s, challenge, t, record, audit);
+  if (!stored) return error_response(stored.error(), "attest");
+  if (!*stored) return challenge_used();
+  metrics_.attestation(s.tee, bound ? status : "unbound");
+  // What a verifier reads back from the token, for `resource`.
+  if (auto claims = verifier::parse_ear_claims(verifier::ear_claims(ear))) {
+    caches_->remember_issued(*token, std::make_shared<const Caches::Issued>(
+                                         Caches::Issued{std::move(*claims), tee_pubkey->clone()}));
   }
   return json_response(200, {{"token", *token}});
 }
@@ -373,15 +381,26 @@ HttpResponse Broker::resource(const HttpRequest& request, std::string_view path)
     token = (*session)->token;
     attestation_explanation = (*session)->explanation;
   }
-  auto verified = verifier::verify_ear(token, signer_.key_set(), t);
-  if (!verified) {
-    return refuse(401, "invalid-token", "token", "resource: the token is not a valid EAR");
+  // A token this process signed, inside its lifetime, is known; any other
+  // (another replica's, or one at the edges of its lifetime, where
+  // verify_ear's leeway decides) is verified.
+  std::shared_ptr<const Caches::Issued> known = caches_->find_issued(token);
+  if (known && !(known->ear.iat <= unix_seconds(t) && unix_seconds(t) < known->ear.exp)) {
+    known.reset();
   }
-  if (!*verified) {
-    return refuse(401, "invalid-token", "token",
-                  "resource: the token is not accepted: " + verified->verdict.reason);
+  std::optional<verifier::EarVerification> verified;
+  if (!known) {
+    auto checked = verifier::verify_ear(token, signer_.key_set(), t);
+    if (!checked) {
+      return refuse(401, "invalid-token", "token", "resource: the token is not a valid EAR");
+    }
+    if (!*checked) {
+      return refuse(401, "invalid-token", "token",
+                    "resource: the token is not accepted: " + checked->verdict.reason);
+    }
+    verified = std::move(*checked);
   }
-  const verifier::AttestationResult& ear = *verified->result;
+  const verifier::AttestationResult& ear = known ? known->ear : *verified->result;
 
   auto id = store::parse_resource_id(path);
   if (!id) return refuse(400, "malformed-request", "malformed", id.error().to_string());
@@ -430,7 +449,9 @@ HttpResponse Broker::resource(const HttpRequest& request, std::string_view path)
 
   // The key the evidence was bound to, from the token.
   std::optional<PublicKey> recipient;
+  if (known) recipient = known->recipient.clone();
   for (const auto& [name, submod] : ear.submods) {
+    if (recipient) break;
     const auto it = submod.extra.find(kKeyAttestation);
     if (it == submod.extra.end() || !it->is_object() || !it->contains("akpub") ||
         !(*it)["akpub"].is_string())

@@ -54,6 +54,29 @@ Result<std::int64_t> SqlStore::complete_attestation(const Session& s, const Atte
   });
 }
 
+Result<std::optional<std::int64_t>> SqlStore::attest_session(const Session& s,
+                                                             std::string_view nonce, TimePoint now,
+                                                             const AttestationRecord& r,
+                                                             const AuditEntry& e) {
+  CONCIERGE_ASSIGN_OR_RETURN(sql::Lease lease, database_->acquire());
+  sql::Connection& c = *lease;
+  return sql::in_transaction(c, [&]() -> Result<std::optional<std::int64_t>> {
+    // The conditional UPDATE decides, under the database's row lock, which
+    // of concurrent attempts uses the challenge; the others change nothing.
+    CONCIERGE_ASSIGN_OR_RETURN(
+        sql::Outcome consumed,
+        c.run(kConsumeChallenge, {s.id, std::string(nonce), to_micros(now)}));
+    if (consumed.changes != 1) return std::optional<std::int64_t>();
+    CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome finished, c.run(kFinishSession, finish_params(s)));
+    if (finished.changes != 1) return fail(Errc::kInternal, "the consumed session vanished");
+    CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome recorded,
+                               c.run(kInsertAttestation, attestation_params(r)));
+    CONCIERGE_RETURN_IF_ERROR(c.run(kInsertAudit, audit_params(e)));
+    CONCIERGE_ASSIGN_OR_RETURN(std::int64_t id, returned_id(recorded));
+    return std::optional<std::int64_t>(id);
+  });
+}
+
 Result<std::vector<AttestationRecord>> SqlStore::list_attestations(std::size_t limit) {
   CONCIERGE_ASSIGN_OR_RETURN(
       sql::Outcome out,

@@ -64,9 +64,7 @@ Result<bool> SqlStore::consume_challenge(std::string_view id, std::string_view n
   // connections, processes and replicas.
   CONCIERGE_ASSIGN_OR_RETURN(
       sql::Outcome out,
-      run("UPDATE sessions SET state = 'attested' "
-          "WHERE id = $1 AND state = 'challenged' AND nonce = $2 AND expires > $3",
-          {std::string(id), std::string(nonce), to_micros(now)}));
+      run(kConsumeChallenge, {std::string(id), std::string(nonce), to_micros(now)}));
   return out.changes == 1;
 }
 

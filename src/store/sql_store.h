@@ -14,6 +14,10 @@ std::int64_t to_micros(TimePoint t);
 TimePoint from_micros(std::int64_t micros);
 
 // Stores attest's outcome on an attested session (finish_session).
+// Uses a session's challenge: $1 id, $2 nonce, $3 now (microseconds).
+inline constexpr std::string_view kConsumeChallenge =
+    "UPDATE sessions SET state = 'attested' "
+    "WHERE id = $1 AND state = 'challenged' AND nonce = $2 AND expires > $3";
 inline constexpr std::string_view kFinishSession =
     "UPDATE sessions SET token = $2, tee_pubkey = $3, status = $4, explanation = $5, "
     "expires = $6 WHERE id = $1 AND state = 'attested'";
@@ -65,6 +69,9 @@ class SqlStore final : public Store {
   Result<void> finish_session(const Session& session) override;
   Result<std::int64_t> complete_attestation(const Session& session, const AttestationRecord& record,
                                             const AuditEntry& entry) override;
+  Result<std::optional<std::int64_t>> attest_session(const Session& session, std::string_view nonce,
+                                                     TimePoint now, const AttestationRecord& record,
+                                                     const AuditEntry& entry) override;
   Result<std::size_t> purge_sessions(TimePoint now) override;
 
   Result<std::int64_t> record_attestation(const AttestationRecord& record) override;

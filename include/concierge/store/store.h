@@ -162,6 +162,16 @@ class Store {
   virtual Result<std::int64_t> complete_attestation(const Session& session,
                                                     const AttestationRecord& record,
                                                     const AuditEntry& entry) = 0;
+  // consume_challenge and complete_attestation in one transaction (one
+  // commit): when the session `session.id` is kChallenged with `nonce` and
+  // `now` < expires, it becomes kAttested with attest's outcome, and the
+  // record and audit line are written; returns the record's id. Otherwise
+  // nothing changes and it returns nullopt. Of two concurrent calls for one
+  // session (on any replicas) at most one returns an id.
+  virtual Result<std::optional<std::int64_t>> attest_session(const Session& session,
+                                                             std::string_view nonce, TimePoint now,
+                                                             const AttestationRecord& record,
+                                                             const AuditEntry& entry) = 0;
   // Deletes sessions whose `expires` is at or before `now`; returns how many.
   virtual Result<std::size_t> purge_sessions(TimePoint now) = 0;
 

@@ -11,7 +11,11 @@
 // The limit, measured first in the same run: the raw 2-core P-384 ECDSA
 // verification rate (EVP_DigestVerify of a fixed signature over SHA-384 of
 // 0x2A0 bytes, one thread per core): the report signature every attest must
-// verify, the one cost no broker can avoid.
+// verify, the one cost no broker can avoid. Beside it, the P-384 signing
+// rate: the simulated secure processor signs each report on the same cores,
+// so verify / (sign + verify) CPU time bounds the ratio any broker reaches
+// here ("ceiling_ratio"); "broker_alone_ratio" is one verification's CPU
+// time over the broker's per exchange, the ratio with the cores to itself.
 //
 // Then the load: closed loop (each thread starts its next exchange when the
 // previous one ends) or open loop (--rate / --rate-of-limit: each thread
@@ -36,6 +40,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -170,7 +175,25 @@ double seconds_between(Clock::time_point a, Clock::time_point b) {
 
 // --- The limit: raw P-384 verification, one thread per core ----------------
 
-double p384_rate(int threads, double seconds) {
+double thread_cpu_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+enum class P384Op { kVerify, kSign };
+
+// Operations per second of raw EVP_DigestVerify (the limit) or
+// EVP_DigestSign (what the simulated secure processor does per report) with
+// P-384 and SHA-384 over a report-sized message, summed over `threads`; and
+// the CPU time one operation takes (CLOCK_THREAD_CPUTIME_ID), which other
+// processes on the machine do not inflate.
+struct P384Rate {
+  double per_s = 0;         // wall clock, summed over the threads
+  double cpu_s_per_op = 0;  // the threads' own CPU time per operation
+};
+
+P384Rate p384_rate(int threads, double seconds, P384Op op = P384Op::kVerify) {
   Bytes message(0x2A0);
   for (std::size_t i = 0; i < message.size(); ++i) message[i] = static_cast<std::uint8_t>(i * 7);
   auto key = concierge::PrivateKey::generate_ec(concierge::EcCurve::kP384);
@@ -182,23 +205,33 @@ double p384_rate(int threads, double seconds) {
   const Bytes& sig = *signature;
 
   std::vector<double> rates(static_cast<std::size_t>(threads), 0);
+  std::vector<double> cpu(static_cast<std::size_t>(threads), 0);
+  std::vector<std::uint64_t> ops(static_cast<std::size_t>(threads), 0);
   std::atomic<bool> failed{false};
   std::vector<std::thread> pool;
   for (int t = 0; t < threads; ++t) {
     pool.emplace_back([&, t] {
       const EVP_MD* sha384 = EVP_sha384();
+      const double cpu_start = thread_cpu_seconds();
       const auto start = Clock::now();
       const auto deadline = start + std::chrono::duration_cast<Clock::duration>(
                                         std::chrono::duration<double>(seconds));
       std::uint64_t n = 0;
       auto now = start;
+      unsigned char out[160];
       while (now < deadline) {
         for (int k = 0; k < 16; ++k) {
           EVP_MD_CTX* ctx = EVP_MD_CTX_new();
-          const bool ok =
-              ctx != nullptr &&
-              EVP_DigestVerifyInit(ctx, nullptr, sha384, nullptr, verifier_key.get()) == 1 &&
-              EVP_DigestVerify(ctx, sig.data(), sig.size(), message.data(), message.size()) == 1;
+          bool ok = ctx != nullptr;
+          if (op == P384Op::kVerify) {
+            ok = ok &&
+                 EVP_DigestVerifyInit(ctx, nullptr, sha384, nullptr, verifier_key.get()) == 1 &&
+                 EVP_DigestVerify(ctx, sig.data(), sig.size(), message.data(), message.size()) == 1;
+          } else {
+            std::size_t len = sizeof out;
+            ok = ok && EVP_DigestSignInit(ctx, nullptr, sha384, nullptr, key->get()) == 1 &&
+                 EVP_DigestSign(ctx, out, &len, message.data(), message.size()) == 1;
+          }
           EVP_MD_CTX_free(ctx);
           if (!ok) failed = true;
         }
@@ -206,13 +239,24 @@ double p384_rate(int threads, double seconds) {
         now = Clock::now();
       }
       rates[static_cast<std::size_t>(t)] = static_cast<double>(n) / seconds_between(start, now);
+      cpu[static_cast<std::size_t>(t)] = thread_cpu_seconds() - cpu_start;
+      ops[static_cast<std::size_t>(t)] = n;
     });
   }
   for (auto& th : pool) th.join();
-  if (failed) die("the P-384 signature did not verify");
-  double total = 0;
-  for (double r : rates) total += r;
-  return total;
+  if (failed) {
+    die(op == P384Op::kVerify ? "the P-384 signature did not verify" : "P-384 signing failed");
+  }
+  P384Rate out;
+  double cpu_total = 0;
+  std::uint64_t n_total = 0;
+  for (std::size_t i = 0; i < rates.size(); ++i) {
+    out.per_s += rates[i];
+    cpu_total += cpu[i];
+    n_total += ops[i];
+  }
+  out.cpu_s_per_op = n_total > 0 ? cpu_total / static_cast<double>(n_total) : 0;
+  return out;
 }
 
 // --- /proc ------------------------------------------------------------------
@@ -505,9 +549,22 @@ int main(int argc, char** argv) {
   }
 
   // The limit, first, while the server is idle.
-  const double limit = p384_rate(o.limit_threads, o.limit_seconds);
+  const P384Rate verify = p384_rate(o.limit_threads, o.limit_seconds);
+  const double limit = verify.per_s;
   std::printf("P-384 verification (raw EVP_DigestVerify, %d threads, %.1f s): %.0f/s\n",
               o.limit_threads, o.limit_seconds, limit);
+  // Each exchange also costs the guest's side one P-384 signature (the
+  // simulated secure processor's), on the same cores: with nothing else in
+  // an exchange, a core would complete one exchange per (sign + verify) CPU
+  // seconds, against one verification per verify CPU seconds, so
+  // verify / (sign + verify) is the highest ratio there is.
+  const P384Rate sign = p384_rate(o.limit_threads, o.limit_seconds, P384Op::kSign);
+  const double sign_rate = sign.per_s;
+  const double ceiling = verify.cpu_s_per_op / (verify.cpu_s_per_op + sign.cpu_s_per_op);
+  std::printf(
+      "P-384 signing (raw EVP_DigestSign, %d threads, %.1f s): %.0f/s; ceiling of the "
+      "ratio with the guests on these cores: %.1f%%\n",
+      o.limit_threads, o.limit_seconds, sign_rate, 100 * ceiling);
 
   const double rate = o.rate_of_limit > 0 ? o.rate_of_limit * limit : o.rate;
   shared.interval = rate > 0 ? o.threads / rate : 0;
@@ -654,6 +711,17 @@ int main(int argc, char** argv) {
             {"p384_verify_per_s", round_to(limit, 1)},
             {"p384_threads", o.limit_threads},
             {"ratio", limit > 0 ? round_to(xps / limit, 4) : 0},
+            {"p384_sign_per_s", round_to(sign_rate, 1)},
+            {"p384_verify_cpu_ms", round_to(verify.cpu_s_per_op * 1e3, 4)},
+            {"p384_sign_cpu_ms", round_to(sign.cpu_s_per_op * 1e3, 4)},
+            {"ceiling_ratio", round_to(ceiling, 4)},
+            // What the broker's CPU per exchange would allow with the cores
+            // to itself (the guests elsewhere): one verification's CPU time
+            // over the broker's per exchange; a derived figure.
+            {"broker_alone_ratio",
+             have_server_cpu && server_cpu > 0
+                 ? Json(round_to(verify.cpu_s_per_op * 1e3 / per_exchange_ms(server_cpu), 4))
+                 : Json(nullptr)},
             {"client_phase_ms", phases},
             {"server_handler_ms", handler_json},
             {"client_cpu_s", round_to(client_cpu, 3)},

@@ -143,6 +143,7 @@ done
 last=""
 for run in max paced sustained; do [[ -s "$out/kbs_load_$run.json" ]] && last="$out/kbs_load_$run.json"; done
 [[ -n "$last" ]] && jq -r '"server memory after the runs: VmHWM \(.server_vmhwm_kb) kB, VmRSS \(.server_vmrss_kb) kB, \(.server_threads) threads"' "$last"
+[[ -s "$out/kbs_load_max.json" ]] && jq -r '"max: P-384 signing \(.p384_sign_per_s)/s beside verification \(.p384_verify_per_s)/s: with each exchange costing the guest one signature and the broker one verification on these two cores, the ratio cannot exceed \(.ceiling_ratio * 100 | . * 10 | round / 10)% (sign / (sign + verify)); the broker alone, at its CPU per exchange: \(if .broker_alone_ratio then (.broker_alone_ratio * 100 | . * 10 | round / 10 | tostring) + "%" else "n/a" end) (derived, not measured)"' "$out/kbs_load_max.json"
 echo "(max: closed loop; paced: open loop at ${fraction} x the P-384 rate, where the target needs"
 echo " the offered rate achieved, no errors and p99 <= 25 ms; sustained: open loop at ${sustained} x"
 echo " the closed loop's rate. srv_cpu, cli_cpu: CPU ms per exchange of the broker and of the load"

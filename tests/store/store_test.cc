@@ -540,6 +540,116 @@ TEST_P(StoreTest, CompletesAnAttestationAllOrNothing) {
   EXPECT_EQ(store_->get_session("s").value()->token, "eyJ.token.sig");
 }
 
+// attest_session: the challenge used and the outcome stored in one commit.
+TEST_P(StoreTest, AttestsASessionInOneTransaction) {
+  const TimePoint now = at("2026-01-01T00:01:00Z");
+  const TimePoint expires = at("2026-01-01T00:05:00Z");
+  ASSERT_TRUE(store_->create_session(challenged("s", "n", expires)));
+  Session outcome = challenged("s", "n", at("2026-01-01T01:00:00Z"));
+  outcome.token = "eyJ.token.sig";
+  outcome.tee_pubkey = R"({"kty":"EC"})";
+  outcome.status = "affirming";
+  AttestationRecord record;
+  record.at = now;
+  record.session = "s";
+  record.tee = "snp";
+  record.status = "affirming";
+  record.detail = "{}";
+  AuditEntry audit;
+  audit.at = now;
+  audit.actor = "session:s";
+  audit.action = "attest";
+  audit.outcome = "affirming";
+  const auto nothing_written = [&] {
+    EXPECT_TRUE(store_->list_attestations(10).value().empty());
+    EXPECT_TRUE(store_->list_audit(10).value().empty());
+    const auto s = store_->get_session("s").value();
+    ASSERT_TRUE(s);
+    EXPECT_EQ(s->state, SessionState::kChallenged);
+    EXPECT_TRUE(s->token.empty());
+  };
+
+  // Another nonce, the deadline, another session: nothing changes.
+  auto wrong = store_->attest_session(outcome, "other", now, record, audit);
+  ASSERT_TRUE(wrong) << wrong.error().to_string();
+  EXPECT_FALSE(*wrong);
+  auto late = store_->attest_session(outcome, "n", expires, record, audit);
+  ASSERT_TRUE(late);
+  EXPECT_FALSE(*late);
+  Session stranger = outcome;
+  stranger.id = "unknown";
+  auto unknown = store_->attest_session(stranger, "n", now, record, audit);
+  ASSERT_TRUE(unknown);
+  EXPECT_FALSE(*unknown);
+  nothing_written();
+
+  auto id = store_->attest_session(outcome, "n", now, record, audit);
+  ASSERT_TRUE(id) << id.error().to_string();
+  ASSERT_TRUE(*id);
+  const auto records = store_->list_attestations(10).value();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].id, **id);
+  EXPECT_EQ(store_->list_audit(10).value().size(), 1u);
+  const auto stored = store_->get_session("s").value();
+  ASSERT_TRUE(stored);
+  EXPECT_EQ(stored->state, SessionState::kAttested);
+  EXPECT_EQ(stored->token, "eyJ.token.sig");
+  EXPECT_EQ(stored->tee_pubkey, R"({"kty":"EC"})");
+  EXPECT_EQ(stored->expires, at("2026-01-01T01:00:00Z"));
+
+  // Used once: a second attempt changes nothing.
+  outcome.token = "eyJ.second.sig";
+  auto again = store_->attest_session(outcome, "n", now, record, audit);
+  ASSERT_TRUE(again);
+  EXPECT_FALSE(*again);
+  EXPECT_EQ(store_->list_attestations(10).value().size(), 1u);
+  EXPECT_EQ(store_->get_session("s").value()->token, "eyJ.token.sig");
+  EXPECT_FALSE(store_->consume_challenge("s", "n", now).value());
+}
+
+TEST_P(StoreTest, OfConcurrentAttemptsOnReplicasOneAttestsTheSession) {
+  auto replica = open(key(0xa1));
+  ASSERT_NE(replica, nullptr);
+  const TimePoint now = at("2026-01-01T00:01:00Z");
+  for (int round = 0; round < 4; ++round) {
+    const std::string id = "race-" + std::to_string(round);
+    ASSERT_TRUE(store_->create_session(challenged(id, "n", at("2026-01-01T00:05:00Z"))));
+    constexpr int kThreads = 6;
+    std::latch start(kThreads);
+    std::atomic<int> wins{0}, errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      Store* s = t % 2 == 0 ? store_.get() : replica.get();
+      threads.emplace_back([&, s, t] {
+        Session outcome = challenged(id, "n", at("2026-01-01T01:00:00Z"));
+        outcome.token = "token-of-" + std::to_string(t);
+        AttestationRecord record;
+        record.at = now;
+        record.session = id;
+        record.tee = "snp";
+        record.status = "affirming";
+        record.detail = "{}";
+        AuditEntry audit;
+        audit.at = now;
+        audit.action = "attest";
+        start.arrive_and_wait();
+        auto r = s->attest_session(outcome, "n", now, record, audit);
+        if (!r) {
+          ++errors;
+        } else if (*r) {
+          ++wins;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(errors.load(), 0) << "round " << round;
+    EXPECT_EQ(store_->list_attestations(100).value().size(), static_cast<std::size_t>(round + 1));
+    EXPECT_EQ(store_->list_audit(100).value().size(), static_cast<std::size_t>(round + 1));
+    EXPECT_EQ((*replica->get_session(id))->token.rfind("token-of-", 0), 0u);
+  }
+}
+
 TEST_P(StoreTest, ReplicasShareSessionsAndOnlyOneConsumesAChallenge) {
   auto replica = open(key(0xa1));
   ASSERT_NE(replica, nullptr);

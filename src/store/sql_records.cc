@@ -38,22 +38,6 @@ Result<std::int64_t> SqlStore::record_attestation(const AttestationRecord& r) {
   return returned_id(out);
 }
 
-Result<std::int64_t> SqlStore::complete_attestation(const Session& s, const AttestationRecord& r,
-                                                    const AuditEntry& e) {
-  CONCIERGE_ASSIGN_OR_RETURN(sql::Lease lease, database_->acquire());
-  sql::Connection& c = *lease;
-  return sql::in_transaction(c, [&]() -> Result<std::int64_t> {
-    CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome finished, c.run(kFinishSession, finish_params(s)));
-    if (finished.changes != 1) {
-      return fail(Errc::kInvalidArgument, "no such session, or its challenge is unused");
-    }
-    CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome recorded,
-                               c.run(kInsertAttestation, attestation_params(r)));
-    CONCIERGE_RETURN_IF_ERROR(c.run(kInsertAudit, audit_params(e)));
-    return returned_id(recorded);
-  });
-}
-
 Result<std::optional<std::int64_t>> SqlStore::attest_session(const Session& s,
                                                              std::string_view nonce, TimePoint now,
                                                              const AttestationRecord& r,

@@ -67,8 +67,6 @@ class SqlStore final : public Store {
   Result<bool> consume_challenge(std::string_view id, std::string_view nonce,
                                  TimePoint now) override;
   Result<void> finish_session(const Session& session) override;
-  Result<std::int64_t> complete_attestation(const Session& session, const AttestationRecord& record,
-                                            const AuditEntry& entry) override;
   Result<std::optional<std::int64_t>> attest_session(const Session& session, std::string_view nonce,
                                                      TimePoint now, const AttestationRecord& record,
                                                      const AuditEntry& entry) override;

@@ -505,41 +505,6 @@ TEST_P(StoreTest, FinishesAndPurgesSessions) {
 }
 
 // Two Store objects on one database: two processes, or two replicas.
-TEST_P(StoreTest, CompletesAnAttestationAllOrNothing) {
-  const TimePoint now = at("2026-01-01T00:01:00Z");
-  ASSERT_TRUE(store_->create_session(challenged("s", "n", at("2026-01-01T00:05:00Z"))));
-  Session outcome = challenged("s", "n", at("2026-01-01T01:00:00Z"));
-  outcome.state = SessionState::kAttested;
-  outcome.token = "eyJ.token.sig";
-  outcome.status = "affirming";
-  AttestationRecord record;
-  record.at = now;
-  record.session = "s";
-  record.tee = "snp";
-  record.status = "affirming";
-  record.detail = "{}";
-  AuditEntry audit;
-  audit.at = now;
-  audit.actor = "session:s";
-  audit.action = "attest";
-  audit.outcome = "affirming";
-  // Before the challenge is used: refused, and nothing is written.
-  auto early = store_->complete_attestation(outcome, record, audit);
-  ASSERT_FALSE(early);
-  EXPECT_EQ(early.error().code, Errc::kInvalidArgument);
-  EXPECT_TRUE(store_->list_attestations(10).value().empty());
-  EXPECT_TRUE(store_->list_audit(10).value().empty());
-
-  ASSERT_TRUE(store_->consume_challenge("s", "n", now).value());
-  auto id = store_->complete_attestation(outcome, record, audit);
-  ASSERT_TRUE(id) << id.error().to_string();
-  const auto records = store_->list_attestations(10).value();
-  ASSERT_EQ(records.size(), 1u);
-  EXPECT_EQ(records[0].id, *id);
-  EXPECT_EQ(store_->list_audit(10).value().size(), 1u);
-  EXPECT_EQ(store_->get_session("s").value()->token, "eyJ.token.sig");
-}
-
 // attest_session: the challenge used and the outcome stored in one commit.
 TEST_P(StoreTest, AttestsASessionInOneTransaction) {
   const TimePoint now = at("2026-01-01T00:01:00Z");

@@ -156,18 +156,13 @@ class Store {
   // kNotFound when there is no such session; kInvalidArgument when it is
   // still kChallenged (consume_challenge first).
   virtual Result<void> finish_session(const Session& session) = 0;
-  // finish_session, record_attestation and append_audit in one transaction
-  // (one commit): attest's outcome, its record and its audit line are stored
-  // together or not at all. Returns the attestation record's id.
-  virtual Result<std::int64_t> complete_attestation(const Session& session,
-                                                    const AttestationRecord& record,
-                                                    const AuditEntry& entry) = 0;
-  // consume_challenge and complete_attestation in one transaction (one
-  // commit): when the session `session.id` is kChallenged with `nonce` and
-  // `now` < expires, it becomes kAttested with attest's outcome, and the
-  // record and audit line are written; returns the record's id. Otherwise
-  // nothing changes and it returns nullopt. Of two concurrent calls for one
-  // session (on any replicas) at most one returns an id.
+  // consume_challenge, finish_session, record_attestation and append_audit
+  // in one transaction (one commit): when the session `session.id` is
+  // kChallenged with `nonce` and `now` < expires, it becomes kAttested with
+  // attest's outcome, and the record and audit line are written, all or
+  // nothing; returns the record's id. Otherwise nothing changes and it
+  // returns nullopt. Of concurrent calls for one session (on any replicas)
+  // at most one returns an id.
   virtual Result<std::optional<std::int64_t>> attest_session(const Session& session,
                                                              std::string_view nonce, TimePoint now,
                                                              const AttestationRecord& record,

@@ -57,29 +57,9 @@ if [ -z "${DEMO_SOFTWARE_TPM:-}" ] && command -v swtpm >/dev/null 2>&1 &&
       kill "$(cat "$WORK/vm/swtpm.pid")" 2>/dev/null || true
       sleep 0.2
     fi
-    for _ in 1 2 3 4 5 6 7 8 9 10; do
-      port=$(( ( $(od -An -N2 -tu2 /dev/urandom) % 20000 + 10000 ) * 2 ))
-      swtpm socket --tpm2 --tpmstate dir="$WORK/vm/tpm" \
-        --server type=tcp,port=$port,bindaddr=127.0.0.1 \
-        --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
-        --flags not-need-init,startup-clear --log file="$WORK/vm/swtpm.log" \
-        </dev/null >/dev/null 2>&1 &
-      pid=$!
-      for _ in $(seq 1 30); do
-        if "$CONCIERGE" tpm pcrs --tcti "swtpm:host=127.0.0.1,port=$port" --pcrs sha256:0 \
-          >/dev/null 2>&1; then
-          echo "$pid" >> "$WORK/pids"
-          echo "$pid" > "$WORK/vm/swtpm.pid"
-          echo "swtpm:host=127.0.0.1,port=$port"
-          return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-      done
-      kill "$pid" 2>/dev/null || true
-    done
-    echo "demo: swtpm did not start" >&2
-    return 1
+    started=$(swtpm_listen "$WORK/vm/tpm" "$WORK/vm/swtpm.log") || return 1
+    echo "${started%% *}" > "$WORK/vm/swtpm.pid"
+    echo "${started#* }"
   }
   TPM=$(power_on)
   "$CONCIERGE" tpm ak create --tcti "$TPM" --out "$WORK/vm/ak" >/dev/null

@@ -89,28 +89,8 @@ start_swtpm() {
   fi
   swtpm_setup --tpm2 --tpmstate "$WORK/$name/state" --create-ek-cert --pcr-banks sha256,sha384 \
     --config "$WORK/setup.conf" --overwrite --logfile "$WORK/$name/setup.log" >/dev/null
-  for _ in 1 2 3 4 5 6 7 8 9 10; do
-    port=$(( ( $(od -An -N2 -tu2 /dev/urandom) % 20000 + 10000 ) * 2 ))
-    swtpm socket --tpm2 --tpmstate dir="$WORK/$name/state" \
-      --server type=tcp,port=$port,bindaddr=127.0.0.1 \
-      --ctrl type=tcp,port=$((port + 1)),bindaddr=127.0.0.1 \
-      --flags not-need-init,startup-clear --log file="$WORK/$name/swtpm.log" \
-      </dev/null >/dev/null 2>&1 &
-    pid=$!
-    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-      if "$CONCIERGE" tpm pcrs --tcti "swtpm:host=127.0.0.1,port=$port" --pcrs sha256:0 \
-        >/dev/null 2>&1; then
-        echo "$pid" >> "$WORK/pids"
-        echo "swtpm:host=127.0.0.1,port=$port"
-        return 0
-      fi
-      kill -0 "$pid" 2>/dev/null || break
-      sleep 0.1
-    done
-    kill "$pid" 2>/dev/null || true
-  done
-  echo "demo: swtpm did not start" >&2
-  return 1
+  started=$(swtpm_listen "$WORK/$name/state" "$WORK/$name/swtpm.log") || return 1
+  echo "${started#* }"
 }
 
 if command -v swtpm >/dev/null 2>&1 && command -v swtpm_setup >/dev/null 2>&1; then

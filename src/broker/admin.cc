@@ -6,6 +6,8 @@
 #include "broker/broker_internal.h"
 #include "concierge/broker/broker.h"
 #include "concierge/broker/release_policy.h"
+#include "concierge/core/digest.h"
+#include "concierge/core/encoding.h"
 #include "concierge/core/time.h"
 #include "concierge/verifier/policy.h"
 
@@ -76,6 +78,36 @@ HttpResponse Broker::admin(const HttpRequest& request, std::string_view path) {
                             "admin: the token needs iat, and exp at most " +
                                 std::to_string(options_.admin_token_max_lifetime.count()) +
                                 " s after it");
+  }
+
+  // Single use: a token seen on the wire (a log, a proxy) cannot be sent
+  // again. Its id is remembered until it could no longer be accepted (exp
+  // plus the 60 s leeway), by key and jti.
+  const auto jti = claims.find("jti");
+  if (jti == claims.end() || !jti->is_string() || jti->get_ref<const std::string&>().size() < 16 ||
+      jti->get_ref<const std::string&>().size() > 256) {
+    metrics_.refusal("admin-unauthenticated");
+    return problem_response(401, "unauthenticated",
+                            "admin: the token needs a jti (a unique id of 16 to 256 characters): "
+                            "admin tokens are single-use");
+  }
+  const auto token_id =
+      digest(HashAlg::kSha256, as_bytes(verified->kid + "\n" + jti->get_ref<const std::string&>()));
+  if (!token_id) return error_response(token_id.error(), "admin");
+  const double exp_seconds = exp->get<double>();  // verified to be in the future
+  if (!(exp_seconds > 0 && exp_seconds < 1e11)) {
+    metrics_.refusal("admin-unauthenticated");
+    return problem_response(401, "unauthenticated", "admin: the token's exp is out of range");
+  }
+  const TimePoint usable_until =
+      TimePoint(std::chrono::seconds(static_cast<std::int64_t>(exp_seconds))) +
+      std::chrono::seconds(61);
+  auto fresh = store_->use_token_id("admin:" + hex_encode(*token_id), usable_until, t);
+  if (!fresh) return error_response(fresh.error(), "admin");
+  if (!*fresh) {
+    metrics_.refusal("admin-unauthenticated");
+    return problem_response(401, "unauthenticated",
+                            "admin: this token was already used (admin tokens are single-use)");
   }
 
   store::AuditEntry audit;

@@ -83,6 +83,15 @@ const std::vector<Migration>& migrations() {
            "note TEXT NOT NULL, "
            "PRIMARY KEY (name, value))",
        }},
+      {2,
+       "token ids already used (admin tokens are single-use)",
+       {
+           "CREATE TABLE used_tokens ("
+           "id TEXT PRIMARY KEY, "
+           "expires BIGINT NOT NULL)",
+
+           "CREATE INDEX used_tokens_by_expiry ON used_tokens (expires)",
+       }},
   };
   return kMigrations;
 }

@@ -76,6 +76,22 @@ Result<void> SqlStore::finish_session(const Session& s) {
   return fail(Errc::kInvalidArgument, "the session's challenge has not been used yet");
 }
 
+Result<bool> SqlStore::use_token_id(std::string_view id, TimePoint expires, TimePoint now) {
+  CONCIERGE_ASSIGN_OR_RETURN(sql::Lease lease, database_->acquire());
+  sql::Connection& c = *lease;
+  return sql::in_transaction(c, [&]() -> Result<bool> {
+    CONCIERGE_RETURN_IF_ERROR(
+        c.run("DELETE FROM used_tokens WHERE expires <= $1", {to_micros(now)}));
+    // The primary key decides between concurrent uses (both backends know
+    // ON CONFLICT DO NOTHING: SQLite since 3.24, PostgreSQL since 9.5).
+    CONCIERGE_ASSIGN_OR_RETURN(
+        sql::Outcome out,
+        c.run("INSERT INTO used_tokens (id, expires) VALUES ($1, $2) ON CONFLICT (id) DO NOTHING",
+              {std::string(id), to_micros(expires)}));
+    return out.changes == 1;
+  });
+}
+
 Result<std::size_t> SqlStore::purge_sessions(TimePoint now) {
   CONCIERGE_ASSIGN_OR_RETURN(sql::Outcome out,
                              run("DELETE FROM sessions WHERE expires <= $1", {to_micros(now)}));

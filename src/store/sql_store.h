@@ -71,6 +71,7 @@ class SqlStore final : public Store {
                                                      TimePoint now, const AttestationRecord& record,
                                                      const AuditEntry& entry) override;
   Result<std::size_t> purge_sessions(TimePoint now) override;
+  Result<bool> use_token_id(std::string_view id, TimePoint expires, TimePoint now) override;
 
   Result<std::int64_t> record_attestation(const AttestationRecord& record) override;
   Result<std::vector<AttestationRecord>> list_attestations(std::size_t limit) override;

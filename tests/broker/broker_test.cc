@@ -263,6 +263,36 @@ TEST(BrokerTest, ReleasePolicyDecidesAndTheAuditLogSaysWhichRule) {
   EXPECT_EQ(Json::parse(attestations.body)["attestations"][0]["status"], "affirming");
 }
 
+TEST(BrokerTest, AnAdminTokenIsAcceptedOnceEvenByAnotherReplica) {
+  CONCIERGE_REQUIRE_POSTGRES(url);
+  HarnessOptions o;
+  o.store_url = *url;
+  BrokerHarness a(o);
+  o.kek = a.kek();
+  o.ear_key_pem = a.ear_key_pem();
+  o.admin_key_pem = a.admin_key_pem();
+  BrokerHarness b(o);
+  const std::string path = "/admin/v0/resources/default/disk/replayed";
+  const std::string token = a.admin_token();
+  EXPECT_EQ(a.call("PUT", path, "first", "", "Bearer " + token).status, 200);
+  // Replayed on the same broker, on the other replica, or after a restart.
+  const auto again = a.call("PUT", path, "second", "", "Bearer " + token);
+  EXPECT_EQ(again.status, 401);
+  EXPECT_NE(problem_detail(again).find("already used"), std::string::npos) << again.body;
+  EXPECT_EQ(b.call("PUT", path, "third", "", "Bearer " + token).status, 401);
+  b.restart();
+  EXPECT_EQ(b.call("DELETE", path, "", "", "Bearer " + token).status, 401);
+  // The resource is the first request's.
+  const auto list = b.admin("GET", "/admin/v0/resources");
+  ASSERT_EQ(list.status, 200) << list.body;
+  const Json resources = Json::parse(list.body)["resources"];
+  ASSERT_EQ(resources.size(), 1u);
+  EXPECT_EQ(resources[0]["size"], 5);
+  // A fresh token works on either.
+  EXPECT_EQ(b.admin("GET", "/admin/v0/audit").status, 200);
+  EXPECT_EQ(a.admin("GET", "/admin/v0/audit").status, 200);
+}
+
 TEST(BrokerTest, AdminRequestsNeedAValidToken) {
   BrokerHarness h;
   const std::string path = "/admin/v0/resources/default/disk/x";
@@ -271,7 +301,8 @@ TEST(BrokerTest, AdminRequestsNeedAValidToken) {
   // Signed by another key.
   const auto other = PrivateKey::generate_ec(EcCurve::kP256).value();
   const auto iat = unix_seconds(h.now);
-  const Json claims = {{"aud", "concierge-admin"}, {"iat", iat}, {"exp", iat + 60}};
+  const Json claims = {
+      {"aud", "concierge-admin"}, {"iat", iat}, {"exp", iat + 60}, {"jti", "0123456789abcdefgh"}};
   const auto forged = jose::sign_jwt(other, jose::JwsAlg::kEs256, claims).value();
   EXPECT_EQ(h.call("PUT", path, "s", "", "Bearer " + forged).status, 401);
   // The right key, but the wrong audience, an expired token, a token without
@@ -286,6 +317,11 @@ TEST(BrokerTest, AdminRequestsNeedAValidToken) {
   EXPECT_EQ(
       h.call("PUT", path, "s", "", "Bearer " + h.admin_token(Json{{"exp", iat + 86400}})).status,
       401);
+  // Without a jti, or with one too short to be unique.
+  EXPECT_EQ(h.call("PUT", path, "s", "", "Bearer " + h.admin_token(Json{{"jti", nullptr}})).status,
+            401);
+  EXPECT_EQ(h.call("PUT", path, "s", "", "Bearer " + h.admin_token(Json{{"jti", "short"}})).status,
+            401);
   // A guest's EAR is not an admin token.
   Guest g;
   ASSERT_EQ(g.auth(h).status, 200);

@@ -191,18 +191,34 @@ TEST_P(StoreTest, OpensAtTheLatestSchemaAndReopensIdempotently) {
   EXPECT_EQ(store_->backend(), GetParam());
   auto version = store_->schema_version();
   ASSERT_TRUE(version) << version.error().to_string();
-  EXPECT_EQ(*version, 1);
+  EXPECT_EQ(*version, 2);
   ASSERT_TRUE(store_->set_policy("release:default", "{}"));
 
   for (int i = 0; i < 2; ++i) {
     auto again = open(key(0xa1));
     ASSERT_NE(again, nullptr);
-    EXPECT_EQ(again->schema_version().value_or(-1), 1);
+    EXPECT_EQ(again->schema_version().value_or(-1), 2);
     EXPECT_EQ(again->get_policy("release:default").value_or(std::nullopt), "{}");
   }
   auto rows = raw("SELECT version FROM schema_migrations");
   ASSERT_TRUE(rows.ok) << rows.error;
-  EXPECT_EQ(rows.column.size(), 1u);  // each migration recorded once
+  EXPECT_EQ(rows.column.size(), 2u);  // each migration recorded once
+}
+
+TEST_P(StoreTest, MigratesADatabaseOfTheFirstSchema) {
+  // The database as the first release left it: schema 1, with data.
+  ASSERT_TRUE(store_->set_policy("release:default", "{}"));
+  store_.reset();
+  auto dropped = raw("DROP TABLE used_tokens");
+  ASSERT_TRUE(dropped.ok) << dropped.error;
+  auto forgotten = raw("DELETE FROM schema_migrations WHERE version = 2");
+  ASSERT_TRUE(forgotten.ok) << forgotten.error;
+  store_ = open(key(0xa1));
+  ASSERT_NE(store_, nullptr);
+  EXPECT_EQ(store_->schema_version().value_or(-1), 2);
+  EXPECT_EQ(store_->get_policy("release:default").value_or(std::nullopt), "{}");
+  const TimePoint now = at("2026-01-01T00:00:00Z");
+  EXPECT_TRUE(store_->use_token_id("t", now + std::chrono::minutes(5), now).value());
 }
 
 TEST_P(StoreTest, RefusesADatabaseFromANewerProgram) {
@@ -215,7 +231,7 @@ TEST_P(StoreTest, RefusesADatabaseFromANewerProgram) {
   EXPECT_NE(newer.error().message.find("99"), std::string::npos) << newer.error().message;
   auto rows = raw("SELECT version FROM schema_migrations");
   ASSERT_TRUE(rows.ok);
-  EXPECT_EQ(rows.column.size(), 2u);  // nothing written
+  EXPECT_EQ(rows.column.size(), 3u);  // nothing written
 }
 
 TEST_P(StoreTest, OpensConcurrentlyFromManyThreads) {
@@ -236,7 +252,7 @@ TEST_P(StoreTest, OpensConcurrentlyFromManyThreads) {
       auto box = SecretBox::from_key(key(0xa1)).value();
       start.arrive_and_wait();
       auto s = open_store(fresh_url, std::move(box));
-      if (s && (*s)->schema_version().value_or(0) == 1) ++opened;
+      if (s && (*s)->schema_version().value_or(0) == 2) ++opened;
     });
   }
   for (auto& t : threads) t.join();
@@ -653,6 +669,51 @@ TEST_P(StoreTest, ReplicasShareSessionsAndOnlyOneConsumesAChallenge) {
   // What one writes, the other reads.
   ASSERT_TRUE(replica->put_resource(rid("r", "t", "x"), as_bytes("v")));
   EXPECT_EQ(as_chars(**store_->get_resource(rid("r", "t", "x"))), "v");
+}
+
+// ---- Single-use tokens ----------------------------------------------------------------
+
+TEST_P(StoreTest, UsesATokenIdOnceUntilItExpires) {
+  const TimePoint now = at("2026-01-01T00:00:00Z");
+  const TimePoint expires = now + std::chrono::minutes(15);
+  EXPECT_TRUE(store_->use_token_id("admin:a", expires, now).value());
+  EXPECT_FALSE(store_->use_token_id("admin:a", expires, now).value());
+  EXPECT_FALSE(store_->use_token_id("admin:a", expires + std::chrono::hours(1), now).value());
+  EXPECT_TRUE(store_->use_token_id("admin:b", expires, now).value());
+  // Still remembered up to its expiry; forgotten (deleted) after it.
+  EXPECT_FALSE(store_->use_token_id("admin:a", expires, expires - std::chrono::seconds(1)).value());
+  EXPECT_TRUE(store_->use_token_id("admin:c", expires + std::chrono::minutes(1), expires).value());
+  auto rows = raw("SELECT id FROM used_tokens");
+  ASSERT_TRUE(rows.ok) << rows.error;
+  EXPECT_EQ(rows.column.size(), 1u);  // a and b expired and were deleted
+}
+
+TEST_P(StoreTest, OfConcurrentUsesOfATokenIdOnReplicasOneWins) {
+  auto replica = open(key(0xa1));
+  ASSERT_NE(replica, nullptr);
+  const TimePoint now = at("2026-01-01T00:00:00Z");
+  for (int round = 0; round < 4; ++round) {
+    const std::string id = "admin:race-" + std::to_string(round);
+    constexpr int kThreads = 6;
+    std::latch start(kThreads);
+    std::atomic<int> wins{0}, errors{0};
+    std::vector<std::thread> threads;
+    for (int t = 0; t < kThreads; ++t) {
+      Store* s = t % 2 == 0 ? store_.get() : replica.get();
+      threads.emplace_back([&, s] {
+        start.arrive_and_wait();
+        auto r = s->use_token_id(id, now + std::chrono::minutes(5), now);
+        if (!r) {
+          ++errors;
+        } else if (*r) {
+          ++wins;
+        }
+      });
+    }
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(wins.load(), 1) << "round " << round;
+    EXPECT_EQ(errors.load(), 0) << "round " << round;
+  }
 }
 
 // ---- Attestation record and audit log -------------------------------------------------

@@ -18,6 +18,12 @@ using Json = nlohmann::json;
 
 PrivateKey fresh_p256() { return PrivateKey::generate_ec(EcCurve::kP256).value(); }
 
+std::string random_jti() {
+  Bytes b(16);
+  RAND_bytes(b.data(), static_cast<int>(b.size()));
+  return base64url_encode(b);
+}
+
 }  // namespace
 
 const evidence::snp::SnpSimulator& shared_snp_simulator() {
@@ -101,7 +107,8 @@ broker::HttpResponse BrokerHarness::call(const std::string& method, const std::s
 
 std::string BrokerHarness::admin_token(const Json& claims) {
   const auto iat = unix_seconds(now);
-  Json c = {{"aud", "concierge-admin"}, {"iat", iat}, {"exp", iat + 300}};
+  // A fresh jti per token: the broker accepts each admin token once.
+  Json c = {{"aud", "concierge-admin"}, {"iat", iat}, {"exp", iat + 300}, {"jti", random_jti()}};
   for (const auto& [k, v] : claims.items()) c[k] = v;
   auto key = PrivateKey::from_pem(admin_key_pem_).value();
   return jose::sign_jwt(key, jose::JwsAlg::kEs256, c).value();

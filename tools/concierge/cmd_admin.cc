@@ -6,11 +6,13 @@
 // Exit codes: 0 done, 1 the broker refused (401/403/404), 2 usage,
 // malformed input or an unreachable broker.
 #include <httplib.h>
+#include <openssl/rand.h>
 
 #include <chrono>
 #include <cstdio>
 
 #include "cli.h"
+#include "concierge/core/encoding.h"
 #include "concierge/core/jose.h"
 #include "concierge/core/private_key.h"
 #include "concierge/core/state_files.h"
@@ -41,8 +43,16 @@ Result<std::string> admin_token(const std::string& key_path) {
   const auto now = std::chrono::duration_cast<std::chrono::seconds>(
                        std::chrono::system_clock::now().time_since_epoch())
                        .count();
-  const Json claims = {
-      {"aud", "concierge-admin"}, {"iat", now}, {"exp", now + 300}, {"sub", "concierge admin"}};
+  // A fresh jti: the broker accepts each admin token once.
+  Bytes jti(16);
+  if (RAND_bytes(jti.data(), static_cast<int>(jti.size())) != 1) {
+    return fail(Errc::kCrypto, "the random generator failed");
+  }
+  const Json claims = {{"aud", "concierge-admin"},
+                       {"iat", now},
+                       {"exp", now + 300},
+                       {"jti", base64url_encode(jti)},
+                       {"sub", "concierge admin"}};
   return jose::sign_jwt(*key, jose::jws_alg_for_curve(*curve), claims);
 }
 

@@ -170,6 +170,14 @@ class Store {
   // Deletes sessions whose `expires` is at or before `now`; returns how many.
   virtual Result<std::size_t> purge_sessions(TimePoint now) = 0;
 
+  // ---- Single-use tokens. ----
+  // Records that the token named `id` was used, remembered until `expires`.
+  // Returns false, changing nothing, when `id` is already recorded: a
+  // replay. Records that expired at or before `now` are deleted first, so
+  // the table holds only tokens that could still be presented. Of
+  // concurrent calls with one id (on any replicas) exactly one returns true.
+  virtual Result<bool> use_token_id(std::string_view id, TimePoint expires, TimePoint now) = 0;
+
   // ---- Attestation record and audit log (append-only). ----
   virtual Result<std::int64_t> record_attestation(const AttestationRecord& record) = 0;
   // The newest `limit` records, newest first.

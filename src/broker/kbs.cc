@@ -248,6 +248,9 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   // Appraisal.
   verifier::AppraiseOptions appraise_options;
   appraise_options.context = options_.context;
+  // A pinned clock is the appraisal's time too (the EAR's iat and exp, the
+  // certificates' validity), as the system clock is when none is pinned.
+  if (options_.clock && !appraise_options.context.at) appraise_options.context.at = t;
   appraise_options.refs = &store_->references();
   {
     auto doc = store_->get_policy("attestation:" + s.tee);

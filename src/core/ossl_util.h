@@ -65,8 +65,11 @@ const char* md_name(HashAlg alg);
 // Key type and curve of any key (public or private); defined in public_key.cc.
 KeyType key_type_of(const EVP_PKEY* pkey);
 std::optional<EcCurve> curve_of(const EVP_PKEY* pkey);
-// The public point of an EC key on `curve`, uncompressed (0x04 || X || Y);
-// kCrypto when the key does not give it in that form.
+// The public point of an EC key on `curve`, uncompressed (0x04 || X || Y),
+// whatever form the key keeps it in; kCrypto when the key does not give it.
 Result<Bytes> ec_public_point(const EVP_PKEY* pkey, EcCurve curve);
+// True when an EC key keeps its point uncompressed (OpenSSL's encoders then
+// write it so); false for the compressed or hybrid form, or on error.
+bool ec_point_format_is_uncompressed(const EVP_PKEY* pkey);
 
 }  // namespace concierge::ossl

@@ -208,8 +208,10 @@ Result<std::string> PublicKey::to_pem() const {
 
 Result<Bytes> PublicKey::to_der() const {
   // A key whose point is kept compressed (decoded from such an SPKI) keeps
-  // that form through i2d_PUBKEY below.
-  if (const std::optional<EcCurve> curve = ossl::curve_of(pkey_)) {
+  // that form through i2d_PUBKEY below (the encoded-key parameter would
+  // give it uncompressed).
+  if (const std::optional<EcCurve> curve = ossl::curve_of(pkey_);
+      curve && ossl::ec_point_format_is_uncompressed(pkey_)) {
     if (auto point = ossl::ec_public_point(pkey_, *curve)) {
       const ByteView prefix = spki_prefix(*curve);
       Bytes out(prefix.begin(), prefix.end());
@@ -254,6 +256,17 @@ std::optional<EcCurve> curve_of(const EVP_PKEY* pkey) {
   if (group == "prime256v1" || group == "P-256") return EcCurve::kP256;
   if (group == "secp384r1" || group == "P-384") return EcCurve::kP384;
   return std::nullopt;
+}
+
+bool ec_point_format_is_uncompressed(const EVP_PKEY* pkey) {
+  char format[32] = {};
+  std::size_t len = 0;
+  if (EVP_PKEY_get_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT, format,
+                                     sizeof format, &len) != 1) {
+    clear_errors();
+    return false;
+  }
+  return std::string_view(format, len) == "uncompressed";
 }
 
 Result<Bytes> ec_public_point(const EVP_PKEY* pkey, EcCurve curve) {

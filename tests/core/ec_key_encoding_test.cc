@@ -132,6 +132,12 @@ TEST_P(EcKeyEncoding, OtherShapesStillGoThroughOpenSsl) {
   auto again = key->to_der();
   ASSERT_TRUE(again) << again.error().to_string();
   EXPECT_EQ(hex_encode(*again), hex_encode(compressed_spki));
+  // Its JWK carries both coordinates, as for any key.
+  auto jwk = jose::jwk_from_public_key(*key);
+  ASSERT_TRUE(jwk) << jwk.error().to_string();
+  auto from_jwk = jose::public_key_from_jwk(*jwk);
+  ASSERT_TRUE(from_jwk);
+  EXPECT_EQ(EVP_PKEY_eq(from_jwk->get(), priv->get()), 1);
   PublicKey owned = PublicKey::adopt(compressed);
   auto owned_der = owned.to_der();
   ASSERT_TRUE(owned_der);

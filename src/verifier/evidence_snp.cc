@@ -15,8 +15,8 @@ Result<VerifiedEvidence> verify_snp_evidence(const DeviceEvidence& d, const Veri
   CONCIERGE_ASSIGN_OR_RETURN(auto vcek, optional_base64(e, "vcek"));
   if (vcek) {
     CONCIERGE_ASSIGN_OR_RETURN(o.endorsement_key, ctx.snp_cache != nullptr
-                                                       ? ctx.snp_cache->parse_certificate(*vcek)
-                                                       : Certificate::from_der(*vcek));
+                                                      ? ctx.snp_cache->parse_certificate(*vcek)
+                                                      : Certificate::from_der(*vcek));
   }
   CONCIERGE_ASSIGN_OR_RETURN(auto table, optional_base64(e, "cert_table"));
   if (table) {

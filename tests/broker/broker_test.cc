@@ -12,6 +12,7 @@
 #include "concierge/verifier/binding.h"
 #include "support/broker_harness.h"
 #include "support/postgres.h"
+#include "support/test_cache.h"
 
 namespace concierge::testing {
 namespace {
@@ -65,7 +66,7 @@ TEST(BrokerTest, AnRsaTeeKeyGetsRsaOaep256) {
   BrokerHarness h;
   put_secret(h);
   Guest g;
-  g.key = PrivateKey::generate_rsa(3072).value();
+  g.key = cached_rsa_key(3072);
   g.jwk = jose::encryption_jwk(g.key.public_key().value()).value();
   ASSERT_EQ(g.auth(h).status, 200);
   ASSERT_EQ(g.attest(h).status, 200);
@@ -263,7 +264,7 @@ TEST(BrokerTest, ReleasePolicyDecidesAndTheAuditLogSaysWhichRule) {
   EXPECT_EQ(Json::parse(attestations.body)["attestations"][0]["status"], "affirming");
 }
 
-TEST(BrokerTest, AnAdminTokenIsAcceptedOnceEvenByAnotherReplica) {
+TEST(BrokerTest, AnAdminTokenIsAcceptedOnceEvenByAReplicaOnPostgres) {
   CONCIERGE_REQUIRE_POSTGRES(url);
   HarnessOptions o;
   o.store_url = *url;

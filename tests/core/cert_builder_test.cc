@@ -10,6 +10,7 @@
 #include <string>
 
 #include "concierge/core/encoding.h"
+#include "support/test_cache.h"
 
 namespace concierge {
 namespace {
@@ -24,13 +25,10 @@ PrivateKey ec_key(EcCurve curve = EcCurve::kP256) {
   return std::move(k).value();
 }
 
-// One RSA-2048 key for the whole file (generation is the slow part).
+// One RSA-2048 key for the whole file (generation is the slow part: made
+// once per build of the test binary, support/test_cache.h).
 const PrivateKey& rsa_key() {
-  static const PrivateKey key = [] {
-    Result<PrivateKey> k = PrivateKey::generate_rsa(2048);
-    EXPECT_TRUE(k) << k.error().to_string();
-    return std::move(k).value();
-  }();
+  static const PrivateKey key = concierge::testing::cached_rsa_key(2048);
   return key;
 }
 

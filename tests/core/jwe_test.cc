@@ -7,11 +7,13 @@
 #include <fstream>
 #include <functional>
 #include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "concierge/core/encoding.h"
 #include "concierge/core/jose.h"
+#include "support/test_cache.h"
 #include "support/vectors.h"
 
 namespace concierge::jose {
@@ -19,7 +21,8 @@ namespace {
 
 using Json = nlohmann::json;
 
-// ---- Keys (RSA generation is slow: each key is made once) ----
+// ---- Keys (RSA generation is slow: each RSA key is made once per build of
+// the test binary, support/test_cache.h; each key is made on first use) ----
 
 enum class Kind { kP256, kP384, kRsa2048, kRsa3072 };
 constexpr Kind kAllKinds[] = {Kind::kP256, Kind::kP384, Kind::kRsa2048, Kind::kRsa3072};
@@ -38,31 +41,21 @@ std::string kind_name(Kind k) {
   return "?";
 }
 
-PrivateKey make(Kind k) {
-  Result<PrivateKey> key = [&] {
-    switch (k) {
-      case Kind::kP256:
-        return PrivateKey::generate_ec(EcCurve::kP256);
-      case Kind::kP384:
-        return PrivateKey::generate_ec(EcCurve::kP384);
-      case Kind::kRsa2048:
-        return PrivateKey::generate_rsa(2048);
-      case Kind::kRsa3072:
-        break;
-    }
-    return PrivateKey::generate_rsa(3072);
-  }();
+PrivateKey make(Kind k, int which) {
+  if (k == Kind::kRsa2048) return concierge::testing::cached_rsa_key(2048, which);
+  if (k == Kind::kRsa3072) return concierge::testing::cached_rsa_key(3072, which);
+  Result<PrivateKey> key =
+      PrivateKey::generate_ec(k == Kind::kP256 ? EcCurve::kP256 : EcCurve::kP384);
   if (!key) std::abort();
   return std::move(key).value();
 }
 
 // Two independent keys of each kind: [0] the recipient, [1] someone else.
 const PrivateKey& key(Kind k, int which = 0) {
-  static const PrivateKey keys[4][2] = {{make(Kind::kP256), make(Kind::kP256)},
-                                        {make(Kind::kP384), make(Kind::kP384)},
-                                        {make(Kind::kRsa2048), make(Kind::kRsa2048)},
-                                        {make(Kind::kRsa3072), make(Kind::kRsa3072)}};
-  return keys[static_cast<int>(k)][which];
+  static std::optional<PrivateKey> keys[4][2];
+  std::optional<PrivateKey>& slot = keys[static_cast<int>(k)][which];
+  if (!slot) slot.emplace(make(k, which));
+  return *slot;
 }
 
 PublicKey pub(const PrivateKey& k) { return std::move(k.public_key()).value(); }

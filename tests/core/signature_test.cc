@@ -6,6 +6,7 @@
 
 #include "concierge/core/encoding.h"
 #include "concierge/core/private_key.h"
+#include "support/test_cache.h"
 
 namespace concierge {
 namespace {
@@ -65,12 +66,13 @@ void expect_reject(const Result<Verdict>& r, std::string_view why = "") {
   EXPECT_NE(r->reason.find(why), std::string::npos) << r->reason;
 }
 
-// RSA keys are slow to generate; share them across the suite.
+// RSA keys are slow to generate: two independent keys, made once per build
+// of the test binary (support/test_cache.h).
 class SignatureRsa : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    key_ = new PrivateKey(PrivateKey::generate_rsa(2048).value());
-    other_ = new PrivateKey(PrivateKey::generate_rsa(2048).value());
+    key_ = new PrivateKey(concierge::testing::cached_rsa_key(2048, 0));
+    other_ = new PrivateKey(concierge::testing::cached_rsa_key(2048, 1));
   }
   static void TearDownTestSuite() {
     delete key_;

@@ -14,6 +14,7 @@
 #include "concierge/core/encoding.h"
 #include "concierge/verifier/binding.h"
 #include "support/broker_harness.h"
+#include "support/test_cache.h"
 #include "support/test_pki.h"
 
 namespace concierge::testing {
@@ -171,7 +172,7 @@ TEST(HttpServerTest, ResourceJweDecryptsInJwcrypto) {
   for (bool rsa : {false, true}) {
     Guest g;
     if (rsa) {
-      g.key = PrivateKey::generate_rsa(2048).value();
+      g.key = cached_rsa_key(2048);
       g.jwk = jose::encryption_jwk(g.key.public_key().value()).value();
     }
     ASSERT_EQ(g.auth(h).status, 200);

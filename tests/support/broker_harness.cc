@@ -10,6 +10,7 @@
 #include "concierge/store/store.h"
 #include "concierge/verifier/binding.h"
 #include "concierge/verifier/ear.h"
+#include "support/test_cache.h"
 
 namespace concierge::testing {
 namespace {
@@ -30,7 +31,7 @@ const evidence::snp::SnpSimulator& shared_snp_simulator() {
   static const evidence::snp::SnpSimulator sim = [] {
     evidence::snp::SimulatorOptions o;
     o.product = evidence::snp::Product::kGenoa;
-    return evidence::snp::SnpSimulator::create(o).value();
+    return cached_snp_simulator(o);
   }();
   return sim;
 }

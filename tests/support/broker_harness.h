@@ -18,8 +18,9 @@
 
 namespace concierge::testing {
 
-// One simulated SEV-SNP platform for the whole test process (its RSA keys
-// are slow to make).
+// One simulated SEV-SNP platform (Genoa) for the whole test process, made
+// once per build of the test binary (its RSA keys are slow to make;
+// support/test_cache.h).
 const evidence::snp::SnpSimulator& shared_snp_simulator();
 
 // The measurement the harness registers as known-good.

@@ -11,8 +11,10 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
 #include <mutex>
+#include <random>
 #include <sstream>
 #include <vector>
 
@@ -190,16 +192,46 @@ bool ensure_template(const Runner& r, fs::path* out, std::string* why) {
   return ok;
 }
 
+// Closes every descriptor above stderr (a detached child must not hold a
+// pipe its parent's reader waits on, such as ctest's).
+void close_inherited_fds() {
+  if (::close_range(3, ~0U, 0) == 0) return;
+  for (int fd = 3; fd < 1024; ++fd) ::close(fd);
+}
+
+// Runs `script` with /bin/sh in a detached process (own session, stdio on
+// /dev/null, or stdin on `stdin_fd` when >= 0); its pid, or -1.
+pid_t spawn_detached(const std::string& script, int stdin_fd) {
+  const pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setsid();  // not interrupted with the test's process group
+    const int devnull = ::open("/dev/null", O_RDWR);
+    ::dup2(stdin_fd >= 0 ? stdin_fd : devnull, 0);
+    ::dup2(devnull, 1);
+    ::dup2(devnull, 2);
+    close_inherited_fds();
+    (void)!::chdir("/");
+    ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  return pid;
+}
+
+// A server's folder: data/ (the cluster), server.log, and the socket.
 class PostgresServer {
  public:
-  static std::unique_ptr<PostgresServer> start(std::string* why) {
+  // Starts a new server in a fresh folder; the object owns it (the
+  // destructor stops it) until release(). With `watch_self`, a watchdog
+  // also stops it if this process dies (see watch_this_process).
+  static std::unique_ptr<PostgresServer> start(bool watch_self, std::string* why) {
     std::unique_ptr<PostgresServer> server(new PostgresServer());
     Runner& r = server->runner_;
     if (!make_runner(&r, why)) return nullptr;
     fs::path tmpl;
     if (!ensure_template(r, &tmpl, why)) return nullptr;
     if (!r.make_dir("concierge-pg-", &server->dir_, why)) return nullptr;
-    server->start_watchdog();
+    server->owned_ = true;  // from here on, the destructor removes the folder
+    if (watch_self) server->watch_this_process();
     const fs::path data = server->dir_ / "data";
     const auto copy = run_shell("cp -a " + quote(tmpl.string()) + " " + quote(data.string()) +
                                 " && rm -f " + quote((data / "ready").string()));
@@ -209,7 +241,6 @@ class PostgresServer {
     }
     const std::string options = "-k " + server->dir_.string() +
                                 " -h '' -F -c full_page_writes=off -c synchronous_commit=off";
-    server->running_ = true;  // from here on, the destructor stops it
     const auto started =
         run_shell("cd " + quote(server->dir_.string()) + " && " +
                   r.command("pg_ctl", "-D " + quote(data.string()) + " -l " +
@@ -220,24 +251,19 @@ class PostgresServer {
              read_text(server->dir_ / "server.log");
       return nullptr;
     }
-    server->admin_ = PQconnectdb(server->url("postgres").c_str());
-    if (PQstatus(server->admin_) != CONNECTION_OK) {
-      *why = std::string("cannot connect to the test server: ") + PQerrorMessage(server->admin_);
-      return nullptr;
-    }
+    return server;
+  }
+
+  // A server someone else started and stops (the ctest fixture's).
+  static std::unique_ptr<PostgresServer> attach(const fs::path& dir, std::string* why) {
+    std::unique_ptr<PostgresServer> server(new PostgresServer());
+    if (!make_runner(&server->runner_, why)) return nullptr;
+    server->dir_ = dir;
     return server;
   }
 
   ~PostgresServer() {
-    if (tests_ != nullptr) PQfinish(tests_);
-    if (admin_ != nullptr) PQfinish(admin_);
-    if (running_) {
-      (void)run_shell("cd / && " +
-                      runner_.command("pg_ctl", "-D " + quote((dir_ / "data").string()) +
-                                                    " -m immediate -w stop"));
-    }
-    std::error_code ec;
-    if (!dir_.empty()) fs::remove_all(dir_, ec);
+    if (owned_) stop();
     if (watchdog_ > 0) {
       static constexpr char kDone[] = "done\n";
       (void)!::write(watchdog_fd_, kDone, sizeof kDone - 1);
@@ -246,48 +272,26 @@ class PostgresServer {
     }
   }
 
-  std::string url(const std::string& database) const {
-    return "postgresql:///" + database + "?host=" + dir_.string() + "&user=" + kRole;
+  // Stops the server at once (the data is thrown away) and removes its folder.
+  void stop() {
+    (void)run_shell("cd / && " + stop_command());
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+    owned_ = false;
   }
 
-  // A fresh schema in the shared test database, first on the URL's
-  // search_path: the store's unqualified tables land in it. (A schema costs
-  // milliseconds; CREATE DATABASE a few hundred.)
-  std::optional<std::string> create_database(std::string* why) {
-    if (!shared_database_ready_) {
-      if (!exec(std::string("CREATE DATABASE ") + kDatabase, why)) return std::nullopt;
-      shared_database_ready_ = true;
-    }
-    const std::string schema = "t_" + std::to_string(::getpid()) + "_" + std::to_string(++schemas_);
-    if (!exec_in(kDatabase, "CREATE SCHEMA " + schema, why)) return std::nullopt;
-    return url(kDatabase) + "&options=-csearch_path%3D" + schema;
-  }
-
- private:
-  PostgresServer() = default;
+  // Leaves the server running when this object goes.
+  void release() { owned_ = false; }
 
   // A detached shell that waits for "done" on a pipe; when the pipe closes
-  // without it (this process died), it stops the server and removes the folder.
-  void start_watchdog() {
+  // without it (this process died), it stops the server and removes the
+  // folder. For a server of this process.
+  void watch_this_process() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return;
-    const std::string script = "read -r line; [ \"$line\" = done ] && exit 0; " +
-                               runner_.command("pg_ctl", "-D " + quote((dir_ / "data").string()) +
-                                                             " -m immediate -w stop") +
+    const std::string script = "read -r line; [ \"$line\" = done ] && exit 0; " + stop_command() +
                                " >/dev/null 2>&1; rm -rf " + quote(dir_.string());
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-      ::setsid();  // not interrupted with the test's process group
-      ::dup2(fds[0], 0);
-      const int devnull = ::open("/dev/null", O_WRONLY);
-      if (devnull >= 0) {
-        ::dup2(devnull, 1);
-        ::dup2(devnull, 2);
-      }
-      (void)!::chdir("/");
-      ::execl("/bin/sh", "sh", "-c", script.c_str(), static_cast<char*>(nullptr));
-      ::_exit(127);
-    }
+    const pid_t pid = spawn_detached(script, fds[0]);
     ::close(fds[0]);
     if (pid < 0) {
       ::close(fds[1]);
@@ -297,52 +301,270 @@ class PostgresServer {
     watchdog_fd_ = fds[1];
   }
 
-  bool exec(const std::string& sql, std::string* why) {
-    PGresult* res = PQexec(admin_, sql.c_str());
-    const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok) *why = sql + ": " + PQerrorMessage(admin_);
-    PQclear(res);
-    return ok;
+  // A detached shell that stops the server, removes its folder and
+  // `state_file` once process `pid` (started at `start_time`, /proc's
+  // clock ticks) is gone; it exits by itself when the folder goes first.
+  void watch_process(pid_t pid, const std::string& start_time, const fs::path& state_file) const {
+    // Shell built-ins only, but for sleep: field 22 of /proc/<pid>/stat is
+    // the 20th after the command name's closing parenthesis.
+    const std::string script =
+        "alive() { { read -r s < /proc/" + std::to_string(pid) +
+        "/stat; } 2>/dev/null || return 1; s=${s##*) }; set -- $s; [ \"${20}\" = " +
+        quote(start_time) + " ]; }; while [ -d " + quote(dir_.string()) +
+        " ] && alive; do sleep 1; done; [ -d " + quote(dir_.string()) + " ] || exit 0; " +
+        stop_command() + " >/dev/null 2>&1; rm -rf " + quote(dir_.string()) + "; rm -f " +
+        quote(state_file.string());
+    (void)spawn_detached(script, -1);  // not waited for: it outlives us
   }
-  bool exec_in(const char* database, const std::string& sql, std::string* why) {
-    if (tests_ == nullptr) {
-      tests_ = PQconnectdb(url(database).c_str());
-      if (PQstatus(tests_) != CONNECTION_OK) {
-        *why = std::string("cannot connect to the test database: ") + PQerrorMessage(tests_);
-        PQfinish(tests_);
-        tests_ = nullptr;
-        return false;
+
+  const fs::path& dir() const { return dir_; }
+
+  std::string url(const std::string& database) const {
+    return "postgresql:///" + database + "?host=" + dir_.string() + "&user=" + kRole;
+  }
+
+ private:
+  PostgresServer() = default;
+
+  std::string stop_command() const {
+    return runner_.command("pg_ctl",
+                           "-D " + quote((dir_ / "data").string()) + " -m immediate -w stop");
+  }
+
+  Runner runner_;
+  fs::path dir_;
+  bool owned_ = false;
+  pid_t watchdog_ = -1;
+  int watchdog_fd_ = -1;
+};
+
+// This process's database on a server, and a schema per call.
+class TestDatabases {
+ public:
+  TestDatabases(std::unique_ptr<PostgresServer> server, bool drop_at_exit)
+      : server_(std::move(server)), drop_at_exit_(drop_at_exit) {}
+
+  ~TestDatabases() {
+    if (tests_ != nullptr) PQfinish(tests_);
+    if (admin_ != nullptr) {
+      if (drop_at_exit_ && !database_.empty()) {
+        std::string ignored;
+        (void)exec(admin_, "DROP DATABASE IF EXISTS " + database_ + " WITH (FORCE)", &ignored);
       }
+      PQfinish(admin_);
     }
-    PGresult* res = PQexec(tests_, sql.c_str());
+  }
+
+  // A fresh schema in this process's database, first on the URL's
+  // search_path: the store's unqualified tables land in it. (A schema costs
+  // milliseconds; the database, made once per process, more.)
+  std::optional<std::string> create_schema(std::string* why) {
+    if (tests_ == nullptr && !open_database(why)) return std::nullopt;
+    const std::string schema = "t_" + std::to_string(::getpid()) + "_" + std::to_string(++schemas_);
+    if (!exec(tests_, "CREATE SCHEMA " + schema, why)) return std::nullopt;
+    return server_->url(database_) + "&options=-csearch_path%3D" + schema;
+  }
+
+ private:
+  bool open_database(std::string* why) {
+    if (!connect(server_->url("postgres"), &admin_, why)) return false;
+    // Random, not only the pid: pids are reused within a long ctest run.
+    std::random_device rd;
+    const std::string name =
+        "t_" + std::to_string(::getpid()) + "_" + std::to_string(rd() % 1000000);
+    // PostgreSQL 15+ copies the template through the WAL by default; copying
+    // its files is several times faster for a tiny database (fsync is off).
+    const std::string strategy = PQserverVersion(admin_) >= 150000 ? " STRATEGY FILE_COPY" : "";
+    if (!exec(admin_, "CREATE DATABASE " + name + strategy, why)) return false;
+    database_ = name;
+    return connect(server_->url(database_), &tests_, why);
+  }
+
+  static bool connect(const std::string& url, PGconn** conn, std::string* why) {
+    *conn = PQconnectdb(url.c_str());
+    if (PQstatus(*conn) == CONNECTION_OK) return true;
+    *why = "cannot connect to the test server (" + url + "): " + PQerrorMessage(*conn);
+    PQfinish(*conn);
+    *conn = nullptr;
+    return false;
+  }
+
+  static bool exec(PGconn* conn, const std::string& sql, std::string* why) {
+    PGresult* res = PQexec(conn, sql.c_str());
     const bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
-    if (!ok) *why = sql + ": " + PQerrorMessage(tests_);
+    if (!ok) *why = sql + ": " + PQerrorMessage(conn);
     PQclear(res);
     return ok;
   }
 
-  static constexpr const char* kDatabase = "concierge_tests";
-  Runner runner_;
-  fs::path dir_;
-  bool running_ = false;
+  std::unique_ptr<PostgresServer> server_;
+  bool drop_at_exit_;
   PGconn* admin_ = nullptr;  // on the database "postgres"
-  PGconn* tests_ = nullptr;  // on kDatabase
-  bool shared_database_ready_ = false;
+  PGconn* tests_ = nullptr;  // on database_
+  std::string database_;
   int schemas_ = 0;
-  pid_t watchdog_ = -1;
-  int watchdog_fd_ = -1;
 };
+
+// ---- The ctest fixture's server --------------------------------------------
+
+fs::path shared_root() { return fs::path(CONCIERGE_TEST_STATE_DIR) / "postgres-shared"; }
+
+// Field 22 of /proc/<pid>/stat (the start time, in clock ticks since boot):
+// with the pid, it names one process for good. Empty when there is no such
+// process.
+std::string process_start_time(pid_t pid) {
+  const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return "";
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string field;
+  for (int i = 3; i <= 22; ++i) {
+    if (!(fields >> field)) return "";
+  }
+  return field;
+}
+
+// The parent of process `pid` (field 4 of /proc/<pid>/stat); 0 when unknown.
+pid_t parent_of(pid_t pid) {
+  const std::string stat = read_text("/proc/" + std::to_string(pid) + "/stat");
+  const std::size_t paren = stat.rfind(')');
+  if (paren == std::string::npos) return 0;
+  std::istringstream fields(stat.substr(paren + 1));
+  std::string state;
+  pid_t parent = 0;
+  fields >> state >> parent;
+  return parent;
+}
+
+// The state file of the ctest run `pid`: "<pid>-<start time>", holding
+// "ok\n<server folder>" or "unavailable\n<reason>".
+fs::path state_file_of(pid_t pid) {
+  const std::string start = process_start_time(pid);
+  if (start.empty()) return {};
+  return shared_root() / (std::to_string(pid) + "-" + start);
+}
+
+struct SharedState {
+  bool available = false;
+  std::string text;  // the server folder, or why there is none
+};
+
+std::optional<SharedState> read_state(const fs::path& file) {
+  std::error_code ec;
+  if (file.empty() || !fs::exists(file, ec)) return std::nullopt;
+  const std::string content = read_text(file);
+  const std::size_t nl = content.find('\n');
+  if (nl == std::string::npos) return std::nullopt;
+  SharedState s;
+  s.available = content.substr(0, nl) == "ok";
+  s.text = content.substr(nl + 1);
+  return s;
+}
+
+// Holds an exclusive lock on the shared-server folder (start, stop and
+// clean-ups of concurrent ctest runs take turns).
+class SharedLock {
+ public:
+  SharedLock() {
+    std::error_code ec;
+    fs::create_directories(shared_root(), ec);
+    fd_ = ::open((shared_root() / ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
+    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
+      ::close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~SharedLock() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  SharedLock(const SharedLock&) = delete;
+  SharedLock& operator=(const SharedLock&) = delete;
+  bool ok() const { return fd_ >= 0; }
+
+ private:
+  int fd_ = -1;
+};
+
+// Stops the server a state file names (if any) and removes the file.
+void stop_recorded(const fs::path& file) {
+  const auto state = read_state(file);
+  if (state && state->available) {
+    std::string why;
+    if (auto server = PostgresServer::attach(state->text, &why)) {
+      std::error_code ec;
+      if (fs::exists(server->dir(), ec)) server->stop();
+    }
+  }
+  std::error_code ec;
+  fs::remove(file, ec);
+}
+
+// Stops the servers of ctest runs that are gone (their watchdog normally
+// has). Called with the lock held.
+void stop_orphans() {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(shared_root(), ec)) {
+    const std::string name = entry.path().filename().string();
+    const std::size_t dash = name.find('-');
+    if (name.empty() || name[0] == '.' || dash == std::string::npos) continue;
+    const pid_t pid = static_cast<pid_t>(std::atoi(name.substr(0, dash).c_str()));
+    if (pid > 0 && process_start_time(pid) == name.substr(dash + 1)) continue;  // still running
+    stop_recorded(entry.path());
+  }
+}
+
+bool write_state(const fs::path& file, const std::string& content) {
+  const fs::path tmp = file.string() + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << content;
+    if (!out) return false;
+  }
+  std::error_code ec;
+  fs::rename(tmp, file, ec);
+  return !ec;
+}
+
+// The ctest fixture's server, when this process is one of its tests.
+std::unique_ptr<PostgresServer> shared_server(bool* found, std::string* why) {
+  *found = false;
+  const char* mode = std::getenv("CONCIERGE_TEST_POSTGRES");
+  if (mode == nullptr || std::string(mode) != "shared") return nullptr;
+  // ctest is the parent, or an ancestor when the test runs under a wrapper.
+  std::optional<SharedState> state;
+  for (pid_t pid = ::getppid(); pid > 1 && !state; pid = parent_of(pid)) {
+    state = read_state(state_file_of(pid));
+  }
+  if (!state) return nullptr;  // not run by a ctest with the fixture (run by hand, say)
+  *found = true;
+  if (!state->available) {
+    *why = "the ctest fixture could not start PostgreSQL: " + state->text;
+    return nullptr;
+  }
+  return PostgresServer::attach(state->text, why);
+}
 
 struct Shared {
   std::mutex mu;
   bool tried = false;
   std::string why;
-  std::unique_ptr<PostgresServer> server;  // stopped when the process exits
+  std::unique_ptr<TestDatabases> databases;  // and a private server: gone when the process exits
 };
 
 Shared& shared() {
   static Shared s;
   return s;
+}
+
+std::unique_ptr<TestDatabases> open_databases(std::string* why) {
+  bool found = false;
+  if (auto server = shared_server(&found, why)) {
+    return std::make_unique<TestDatabases>(std::move(server), /*drop_at_exit=*/true);
+  }
+  if (found) return nullptr;  // the fixture's reason is in *why
+  auto server = PostgresServer::start(/*watch_self=*/true, why);
+  if (!server) return nullptr;
+  return std::make_unique<TestDatabases>(std::move(server), /*drop_at_exit=*/false);
 }
 
 }  // namespace
@@ -357,13 +579,66 @@ std::optional<std::string> test_postgres_database(std::string* why_not) {
   std::lock_guard lock(s.mu);
   if (!s.tried) {
     s.tried = true;
-    s.server = PostgresServer::start(&s.why);
+    s.databases = open_databases(&s.why);
   }
-  if (!s.server) {
+  if (!s.databases) {
     *why_not = s.why;
     return std::nullopt;
   }
-  return s.server->create_database(why_not);
+  return s.databases->create_schema(why_not);
+}
+
+int postgres_fixture_start() {
+  SharedLock lock;
+  if (!lock.ok()) {
+    std::cerr << "cannot lock " << shared_root() << "\n";
+    return 1;
+  }
+  stop_orphans();
+  const pid_t ctest = ::getppid();
+  const fs::path file = state_file_of(ctest);
+  if (file.empty()) {
+    std::cerr << "cannot read the start time of the parent process " << ctest << "\n";
+    return 1;
+  }
+  stop_recorded(file);  // a leftover of this very run (the setup ran twice)
+  std::string why;
+  auto server = PostgresServer::start(/*watch_self=*/false, &why);
+  if (!server) {
+    // Not a failure here: the tests that need the server report why, and
+    // skip or fail according to CONCIERGE_REQUIRE_POSTGRES.
+    std::cout << "PostgreSQL unavailable: " << why << "\n";
+    return write_state(file, "unavailable\n" + why) ? 0 : 1;
+  }
+  server->watch_process(ctest, process_start_time(ctest), file);
+  if (!write_state(file, "ok\n" + server->dir().string())) {
+    std::cerr << "cannot write " << file << "\n";
+    return 1;  // the server object stops the server
+  }
+  server->release();
+  std::cout << "PostgreSQL for ctest " << ctest << " is at " << server->dir().string() << "\n";
+  return 0;
+}
+
+int postgres_fixture_stop() {
+  SharedLock lock;
+  if (!lock.ok()) {
+    std::cerr << "cannot lock " << shared_root() << "\n";
+    return 1;
+  }
+  const fs::path file = state_file_of(::getppid());
+  const auto state = read_state(file);
+  stop_recorded(file);
+  stop_orphans();
+  if (state && state->available) {
+    std::error_code ec;
+    if (fs::exists(state->text, ec)) {
+      std::cerr << "PostgreSQL at " << state->text << " is still there\n";
+      return 1;
+    }
+    std::cout << "PostgreSQL at " << state->text << " stopped\n";
+  }
+  return 0;
 }
 
 }  // namespace concierge::testing

@@ -13,6 +13,7 @@
 #include "concierge/evidence/dcap/simulator.h"
 #include "concierge/evidence/snp/simulator.h"
 #include "concierge/verifier/binding.h"
+#include "support/test_cache.h"
 #include "support/vectors.h"
 
 namespace concierge::verifier {
@@ -43,10 +44,9 @@ ReferenceValue ref(const std::string& name, const std::string& value,
 
 class AppraiseSnp : public ::testing::Test {
  protected:
+  // Made once per build of the test binary (support/test_cache.h).
   static void SetUpTestSuite() {
-    auto sim = snp::SnpSimulator::create({});
-    ASSERT_TRUE(sim) << sim.error().to_string();
-    sim_ = new snp::SnpSimulator(std::move(*sim));
+    sim_ = new snp::SnpSimulator(concierge::testing::cached_snp_simulator({}));
   }
   static void TearDownTestSuite() { delete sim_; }
 

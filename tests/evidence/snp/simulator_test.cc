@@ -30,20 +30,28 @@ SnpSimulator must_create(const SimulatorOptions& options) {
 // RSA key generation dominates: one simulator per product for the suite.
 class SnpSimulatorTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    SimulatorOptions milan;
-    milan.vlek_csp_id = "Concierge test CSP";
-    milan_ = std::make_unique<SnpSimulator>(must_create(milan));
-    SimulatorOptions turin;
-    turin.product = Product::kTurin;
-    turin_ = std::make_unique<SnpSimulator>(must_create(turin));
-  }
+  // Each made by create() on first use: a test process (ctest runs each test
+  // in its own) makes only the ones its test looks at.
   static void TearDownTestSuite() {
     milan_.reset();
     turin_.reset();
   }
-  static const SnpSimulator& milan() { return *milan_; }
-  static const SnpSimulator& turin() { return *turin_; }
+  static const SnpSimulator& milan() {
+    if (!milan_) {
+      SimulatorOptions milan;
+      milan.vlek_csp_id = "Concierge test CSP";
+      milan_ = std::make_unique<SnpSimulator>(must_create(milan));
+    }
+    return *milan_;
+  }
+  static const SnpSimulator& turin() {
+    if (!turin_) {
+      SimulatorOptions turin;
+      turin.product = Product::kTurin;
+      turin_ = std::make_unique<SnpSimulator>(must_create(turin));
+    }
+    return *turin_;
+  }
 
  private:
   static std::unique_ptr<SnpSimulator> milan_;

@@ -10,6 +10,7 @@
 
 #include "concierge/core/time.h"
 #include "concierge/evidence/snp/simulator.h"
+#include "support/test_cache.h"
 #include "support/vectors.h"
 
 namespace concierge::evidence::snp {
@@ -139,18 +140,16 @@ TEST(SnpVerify, NoEndorsementKeyIsAnError) {
 
 class SnpVerifySimulated : public ::testing::Test {
  protected:
+  // Two independent platforms, made once per build of the test binary
+  // (support/test_cache.h): these tests verify their evidence, not their making.
   static void SetUpTestSuite() {
     SimulatorOptions options;
     options.product = Product::kGenoa;
     options.vlek_csp_id = "example-cloud";
-    auto sim = SnpSimulator::create(options);
-    ASSERT_TRUE(sim) << sim.error().to_string();
-    sim_ = new SnpSimulator(std::move(*sim));
+    sim_ = new SnpSimulator(concierge::testing::cached_snp_simulator(options));
     SimulatorOptions other;
     other.product = Product::kGenoa;
-    auto sim2 = SnpSimulator::create(other);
-    ASSERT_TRUE(sim2) << sim2.error().to_string();
-    other_ = new SnpSimulator(std::move(*sim2));
+    other_ = new SnpSimulator(concierge::testing::cached_snp_simulator(other, "other"));
   }
   static void TearDownTestSuite() {
     delete sim_;

@@ -13,6 +13,7 @@
 #include "concierge/core/private_key.h"
 #include "evidence/tpm/swtpm_vectors.h"
 #include "support/soft_tpm_credential.h"
+#include "support/test_cache.h"
 #include "support/vectors.h"
 
 namespace concierge::evidence::tpm {
@@ -33,7 +34,13 @@ struct Ek {
 };
 
 Ek make_ek(bool rsa) {
-  auto priv = rsa ? PrivateKey::generate_rsa(2048) : PrivateKey::generate_ec(EcCurve::kP256);
+  // A fresh EC key, or an RSA key made once per build of the test binary
+  // (support/test_cache.h); each RSA EK made in a process gets a key of its
+  // own, so "another TPM's EK" is never the shared one.
+  static int rsa_keys = 0;
+  Result<PrivateKey> priv =
+      rsa ? Result<PrivateKey>(concierge::testing::cached_rsa_key(2048, rsa_keys++))
+          : PrivateKey::generate_ec(EcCurve::kP256);
   EXPECT_TRUE(priv.has_value());
   auto pub = ek_public_from_key(priv->public_key().value());
   EXPECT_TRUE(pub.has_value()) << pub.error().to_string();

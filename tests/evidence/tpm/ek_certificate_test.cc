@@ -9,6 +9,7 @@
 
 #include "concierge/core/encoding.h"
 #include "evidence/tpm/swtpm_vectors.h"
+#include "support/test_cache.h"
 #include "support/test_pki.h"
 
 namespace concierge::evidence::tpm {
@@ -119,7 +120,8 @@ TEST(TpmEkCertificate, RealSwtpmCertificateVerifiesWithItsEk) {
 
 TEST(TpmEkCertificate, SwtpmStyleRsaAndEccCertificatesVerify) {
   for (bool rsa : {true, false}) {
-    auto key = rsa ? PrivateKey::generate_rsa(2048) : PrivateKey::generate_ec(EcCurve::kP256);
+    auto key = rsa ? Result<PrivateKey>(concierge::testing::cached_rsa_key(2048))
+                   : PrivateKey::generate_ec(EcCurve::kP256);
     ASSERT_TRUE(key.has_value());
     auto ek = ek_public_from_key(key->public_key().value());
     ASSERT_TRUE(ek.has_value());

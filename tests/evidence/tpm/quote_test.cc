@@ -16,6 +16,7 @@
 #include "concierge/core/signature.h"
 #include "concierge/measure/event_log.h"
 #include "concierge/measure/replay.h"
+#include "support/test_cache.h"
 #include "support/vectors.h"
 
 namespace concierge::evidence::tpm {
@@ -303,7 +304,7 @@ TEST(TpmQuoteSynthetic, TamperingIsRejected) {
   expect_reject(verify_quote(s.quote, s.signature, other, s.nonce, &s.pcrs),
                 "signature does not verify with the AK");
   // An RSA AK for an ECDSA signature: a rejection, not an error.
-  auto rsa = PrivateKey::generate_rsa(2048).value().public_key().value();
+  auto rsa = concierge::testing::cached_rsa_key(2048).public_key().value();
   auto mismatch = verify_quote(s.quote, s.signature, rsa, s.nonce, &s.pcrs);
   ASSERT_TRUE(mismatch.has_value());
   EXPECT_FALSE(mismatch->verdict.accepted);

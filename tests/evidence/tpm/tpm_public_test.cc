@@ -12,6 +12,7 @@
 #include "concierge/core/private_key.h"
 #include "concierge/evidence/tpm/quote.h"
 #include "evidence/tpm/swtpm_vectors.h"
+#include "support/test_cache.h"
 
 namespace concierge::evidence::tpm {
 namespace {
@@ -193,7 +194,7 @@ TEST(TpmPublic, EkFromKeySupportsOnlyTheLowRangeTemplates) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::kUnsupported);
 
-  auto rsa3072 = PrivateKey::generate_rsa(3072).value().public_key().value();
+  auto rsa3072 = concierge::testing::cached_rsa_key(3072).public_key().value();
   r = ek_public_from_key(rsa3072);
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code, Errc::kUnsupported);

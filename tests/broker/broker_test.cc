@@ -269,10 +269,7 @@ TEST(BrokerTest, AnAdminTokenIsAcceptedOnceEvenByAReplicaOnPostgres) {
   HarnessOptions o;
   o.store_url = *url;
   BrokerHarness a(o);
-  o.kek = a.kek();
-  o.ear_key_pem = a.ear_key_pem();
-  o.admin_key_pem = a.admin_key_pem();
-  BrokerHarness b(o);
+  BrokerHarness b(a.replica_options());
   const std::string path = "/admin/v0/resources/default/disk/replayed";
   const std::string token = a.admin_token();
   EXPECT_EQ(a.call("PUT", path, "first", "", "Bearer " + token).status, 200);
@@ -438,11 +435,9 @@ TEST(BrokerTest, TwoReplicasOnOnePostgresCompleteEachOthersExchanges) {
   HarnessOptions o;
   o.store_url = *url;
   BrokerHarness a(o);
-  o.kek = a.kek();
-  o.ear_key_pem = a.ear_key_pem();
-  o.admin_key_pem = a.admin_key_pem();
-  o.register_measurement = false;
-  BrokerHarness b(o);
+  HarnessOptions replica = a.replica_options();
+  replica.register_measurement = false;
+  BrokerHarness b(replica);
   EXPECT_EQ(Json::parse(a.call("GET", "/healthz").body)["store"], "postgresql");
   put_secret(a);
   Guest g;

@@ -12,6 +12,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <latch>
 #include <memory>
 #include <string>
@@ -143,6 +144,35 @@ class FastTempDir {
   std::filesystem::path path_;
   std::unique_ptr<testing::TempDir> fallback_;
 };
+
+// How a race ended: attempts that won (returned true) and that failed.
+struct RaceOutcome {
+  int wins = 0;
+  int errors = 0;
+};
+
+// Runs `attempt(store, thread)` on `threads` threads released at once,
+// thread t on stores[t % stores.size()] (replicas take turns).
+RaceOutcome race(const std::vector<Store*>& stores, int threads,
+                 const std::function<Result<bool>(Store&, int)>& attempt) {
+  std::latch start(threads);
+  std::atomic<int> wins{0}, errors{0};
+  std::vector<std::thread> pool;
+  for (int t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      Store& s = *stores[static_cast<std::size_t>(t) % stores.size()];
+      start.arrive_and_wait();
+      auto r = attempt(s, t);
+      if (!r) {
+        ++errors;
+      } else if (*r) {
+        ++wins;
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  return {wins.load(), errors.load()};
+}
 
 class StoreTest : public ::testing::TestWithParam<std::string> {
  protected:
@@ -458,23 +488,10 @@ TEST_P(StoreTest, OneOfManyConcurrentConsumersWins) {
   for (int round = 0; round < kRounds; ++round) {
     const std::string id = "race-" + std::to_string(round);
     ASSERT_TRUE(store_->create_session(challenged(id, "n", expires)));
-    std::latch start(kThreads);
-    std::atomic<int> wins{0}, errors{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      threads.emplace_back([&] {
-        start.arrive_and_wait();
-        auto r = store_->consume_challenge(id, "n", now);
-        if (!r) {
-          ++errors;
-        } else if (*r) {
-          ++wins;
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    EXPECT_EQ(wins.load(), 1) << "round " << round;
-    EXPECT_EQ(errors.load(), 0) << "round " << round;
+    const RaceOutcome r = race({store_.get()}, kThreads,
+                               [&](Store& st, int) { return st.consume_challenge(id, "n", now); });
+    EXPECT_EQ(r.wins, 1) << "round " << round;
+    EXPECT_EQ(r.errors, 0) << "round " << round;
   }
 }
 
@@ -595,36 +612,25 @@ TEST_P(StoreTest, OfConcurrentAttemptsOnReplicasOneAttestsTheSession) {
   for (int round = 0; round < 4; ++round) {
     const std::string id = "race-" + std::to_string(round);
     ASSERT_TRUE(store_->create_session(challenged(id, "n", at("2026-01-01T00:05:00Z"))));
-    constexpr int kThreads = 6;
-    std::latch start(kThreads);
-    std::atomic<int> wins{0}, errors{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      Store* s = t % 2 == 0 ? store_.get() : replica.get();
-      threads.emplace_back([&, s, t] {
-        Session outcome = challenged(id, "n", at("2026-01-01T01:00:00Z"));
-        outcome.token = "token-of-" + std::to_string(t);
-        AttestationRecord record;
-        record.at = now;
-        record.session = id;
-        record.tee = "snp";
-        record.status = "affirming";
-        record.detail = "{}";
-        AuditEntry audit;
-        audit.at = now;
-        audit.action = "attest";
-        start.arrive_and_wait();
-        auto r = s->attest_session(outcome, "n", now, record, audit);
-        if (!r) {
-          ++errors;
-        } else if (*r) {
-          ++wins;
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    EXPECT_EQ(wins.load(), 1) << "round " << round;
-    EXPECT_EQ(errors.load(), 0) << "round " << round;
+    const RaceOutcome r =
+        race({store_.get(), replica.get()}, 6, [&](Store& st, int t) -> Result<bool> {
+          Session outcome = challenged(id, "n", at("2026-01-01T01:00:00Z"));
+          outcome.token = "token-of-" + std::to_string(t);
+          AttestationRecord record;
+          record.at = now;
+          record.session = id;
+          record.tee = "snp";
+          record.status = "affirming";
+          record.detail = "{}";
+          AuditEntry audit;
+          audit.at = now;
+          audit.action = "attest";
+          CONCIERGE_ASSIGN_OR_RETURN(auto stored,
+                                     st.attest_session(outcome, "n", now, record, audit));
+          return stored.has_value();
+        });
+    EXPECT_EQ(r.wins, 1) << "round " << round;
+    EXPECT_EQ(r.errors, 0) << "round " << round;
     EXPECT_EQ(store_->list_attestations(100).value().size(), static_cast<std::size_t>(round + 1));
     EXPECT_EQ(store_->list_audit(100).value().size(), static_cast<std::size_t>(round + 1));
     EXPECT_EQ((*replica->get_session(id))->token.rfind("token-of-", 0), 0u);
@@ -645,25 +651,10 @@ TEST_P(StoreTest, ReplicasShareSessionsAndOnlyOneConsumesAChallenge) {
   for (int round = 0; round < 5; ++round) {
     const std::string id = "replicated-" + std::to_string(round);
     ASSERT_TRUE(replica->create_session(challenged(id, "n", expires)));
-    constexpr int kThreads = 6;
-    std::latch start(kThreads);
-    std::atomic<int> wins{0}, errors{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      Store* s = t % 2 == 0 ? store_.get() : replica.get();
-      threads.emplace_back([&, s] {
-        start.arrive_and_wait();
-        auto r = s->consume_challenge(id, "n", now);
-        if (!r) {
-          ++errors;
-        } else if (*r) {
-          ++wins;
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    EXPECT_EQ(wins.load(), 1) << "round " << round;
-    EXPECT_EQ(errors.load(), 0) << "round " << round;
+    const RaceOutcome r = race({store_.get(), replica.get()}, 6,
+                               [&](Store& st, int) { return st.consume_challenge(id, "n", now); });
+    EXPECT_EQ(r.wins, 1) << "round " << round;
+    EXPECT_EQ(r.errors, 0) << "round " << round;
     EXPECT_EQ((*store_->get_session(id))->state, SessionState::kAttested);
   }
   // What one writes, the other reads.
@@ -694,25 +685,11 @@ TEST_P(StoreTest, OfConcurrentUsesOfATokenIdOnReplicasOneWins) {
   const TimePoint now = at("2026-01-01T00:00:00Z");
   for (int round = 0; round < 4; ++round) {
     const std::string id = "admin:race-" + std::to_string(round);
-    constexpr int kThreads = 6;
-    std::latch start(kThreads);
-    std::atomic<int> wins{0}, errors{0};
-    std::vector<std::thread> threads;
-    for (int t = 0; t < kThreads; ++t) {
-      Store* s = t % 2 == 0 ? store_.get() : replica.get();
-      threads.emplace_back([&, s] {
-        start.arrive_and_wait();
-        auto r = s->use_token_id(id, now + std::chrono::minutes(5), now);
-        if (!r) {
-          ++errors;
-        } else if (*r) {
-          ++wins;
-        }
-      });
-    }
-    for (auto& t : threads) t.join();
-    EXPECT_EQ(wins.load(), 1) << "round " << round;
-    EXPECT_EQ(errors.load(), 0) << "round " << round;
+    const RaceOutcome r = race({store_.get(), replica.get()}, 6, [&](Store& st, int) {
+      return st.use_token_id(id, now + std::chrono::minutes(5), now);
+    });
+    EXPECT_EQ(r.wins, 1) << "round " << round;
+    EXPECT_EQ(r.errors, 0) << "round " << round;
   }
 }
 

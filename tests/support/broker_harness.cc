@@ -106,6 +106,15 @@ broker::HttpResponse BrokerHarness::call(const std::string& method, const std::s
   return broker_->handle(r);
 }
 
+HarnessOptions BrokerHarness::replica_options() const {
+  HarnessOptions o = options_;
+  o.store_url = url_;
+  o.kek = kek_;
+  o.ear_key_pem = ear_key_pem_;
+  o.admin_key_pem = admin_key_pem_;
+  return o;
+}
+
 std::string BrokerHarness::admin_token(const Json& claims) {
   const auto iat = unix_seconds(now);
   // A fresh jti per token: the broker accepts each admin token once.

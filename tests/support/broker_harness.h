@@ -58,6 +58,10 @@ class BrokerHarness {
   broker::HttpResponse admin(const std::string& method, const std::string& path,
                              const std::string& body = "");
 
+  // Options for a second broker on this one's database (a replica): this
+  // harness's options with its store URL, KEK, EAR key and admin key.
+  HarnessOptions replica_options() const;
+
   // Destroys the broker and makes a new one on the same store (a restart).
   void restart();
 

@@ -82,7 +82,7 @@ HttpResponse Broker::admin(const HttpRequest& request, std::string_view path) {
 
   // Single use: a token seen on the wire (a log, a proxy) cannot be sent
   // again. Its id is remembered until it could no longer be accepted (exp
-  // plus the 60 s leeway), by key and jti.
+  // plus the 60 s leeway, plus 1 s for a fractional exp), by key and jti.
   const auto jti = claims.find("jti");
   if (jti == claims.end() || !jti->is_string() || jti->get_ref<const std::string&>().size() < 16 ||
       jti->get_ref<const std::string&>().size() > 256) {

@@ -68,7 +68,9 @@ Result<Secret> random_secret(std::size_t size);
 Result<Bytes> random_bytes(std::size_t size);
 
 // The ECDH shared secret Z (the x coordinate) of `priv` and `peer`, which
-// must be on the same curve; the peer key is validated by OpenSSL.
+// must be on the same curve (OpenSSL refuses others). The peer's point is
+// not validated again: PublicKey's constructors already checked it is on
+// its curve, which is the whole check on P-256 and P-384.
 Result<Secret> ecdh(EVP_PKEY* priv, EVP_PKEY* peer);
 
 // The public JWK ({"kty":"EC","crv","x","y"}) of an EC P-256 or P-384 key,

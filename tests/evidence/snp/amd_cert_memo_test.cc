@@ -49,7 +49,7 @@ TEST(SnpAmdCertMemo, TheSameBytesGiveTheSameParsedCertificate) {
   EXPECT_EQ(after_clear->der(), der);
 }
 
-TEST(SnpAmdCertMemo, MalformedBytesFailAsFromDerDoesAndAreNotKept) {
+TEST(SnpAmdCertMemo, MalformedBytesFailAsFromDerDoes) {
   AmdChainCache cache;
   Bytes der = make_cert("memo malformed").der();
   der.push_back(0);  // trailing byte

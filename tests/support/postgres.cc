@@ -18,6 +18,7 @@
 #include <sstream>
 #include <vector>
 
+#include "support/file_lock.h"
 #include "support/vectors.h"
 
 namespace concierge::testing {
@@ -461,29 +462,13 @@ std::optional<SharedState> read_state(const fs::path& file) {
   return s;
 }
 
-// Holds an exclusive lock on the shared-server folder (start, stop and
-// clean-ups of concurrent ctest runs take turns).
-class SharedLock {
- public:
-  SharedLock() {
-    std::error_code ec;
-    fs::create_directories(shared_root(), ec);
-    fd_ = ::open((shared_root() / ".lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
-    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~SharedLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  SharedLock(const SharedLock&) = delete;
-  SharedLock& operator=(const SharedLock&) = delete;
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
+// An exclusive lock on the shared-server folder (start, stop and clean-ups
+// of concurrent ctest runs take turns).
+FileLock shared_lock() {
+  std::error_code ec;
+  fs::create_directories(shared_root(), ec);
+  return FileLock(shared_root() / ".lock", 0644);
+}
 
 // Stops the server a state file names (if any) and removes the file.
 void stop_recorded(const fs::path& file) {
@@ -589,7 +574,7 @@ std::optional<std::string> test_postgres_database(std::string* why_not) {
 }
 
 int postgres_fixture_start() {
-  SharedLock lock;
+  const FileLock lock = shared_lock();
   if (!lock.ok()) {
     std::cerr << "cannot lock " << shared_root() << "\n";
     return 1;
@@ -621,7 +606,7 @@ int postgres_fixture_start() {
 }
 
 int postgres_fixture_stop() {
-  SharedLock lock;
+  const FileLock lock = shared_lock();
   if (!lock.ok()) {
     std::cerr << "cannot lock " << shared_root() << "\n";
     return 1;

@@ -14,33 +14,13 @@
 #include <sstream>
 
 #include "concierge/core/encoding.h"
+#include "support/file_lock.h"
 
 namespace concierge::testing {
 namespace {
 
 namespace fs = std::filesystem;
 namespace snp = evidence::snp;
-
-// Holds an exclusive flock on `path` (created if needed) while alive.
-class FileLock {
- public:
-  explicit FileLock(const fs::path& path) {
-    fd_ = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
-    if (fd_ >= 0 && ::flock(fd_, LOCK_EX) != 0) {
-      ::close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~FileLock() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  FileLock(const FileLock&) = delete;
-  FileLock& operator=(const FileLock&) = delete;
-  bool ok() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
 
 // The running executable's identity; empty when it cannot be read.
 std::string build_id() {

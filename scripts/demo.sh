@@ -40,6 +40,11 @@ sed -n 1p "$WORK/broker/serve.log"
 URL=$(sed -n 's/.*on \(http[s]*:\/\/[0-9.]*:[0-9]*\).*/\1/p' "$WORK/broker/serve.log")
 [ -n "$URL" ] || { echo "demo: the broker did not start" >&2; cat "$WORK/broker/serve.log" >&2; exit 1; }
 ADMIN="$CONCIERGE admin --url $URL --key $WORK/owner/admin.pem"
+# The guest pins the broker's EAR key (its public half) and verifies the
+# attestation result before it uses a secret. The demo runs on loopback over
+# plain http, which the agent accepts only with --insecure (and says so).
+openssl pkey -in "$WORK/broker/ear-signing.pem" -pubout -out "$WORK/owner/broker-ear.pub.pem"
+BROKER="--insecure --broker-jwks $WORK/owner/broker-ear.pub.pem"
 
 # The VM's root of trust: swtpm (a TPM 2.0 on libtpms) when installed,
 # otherwise the software TPM of the agent (DEMO_SOFTWARE_TPM=1 forces it).
@@ -105,7 +110,7 @@ echo "(the VM's root of trust: $ROT; boot chain: $(basename "$MANIFEST"))"
 
 say "3. The VM boots through its measured chain, attests, and receives the secret"
 boot
-"$CONCIERGE" agent get-resource "$URL/kbs/v0/resource/default/disk/root-key" $GUEST \
+"$CONCIERGE" agent get-resource "$URL/kbs/v0/resource/default/disk/root-key" $BROKER $GUEST \
   --out "$WORK/vm/root-key"
 cmp -s "$WORK/owner/disk-key" "$WORK/vm/root-key"
 echo "=> the VM holds the owner's disk key; it crossed the host encrypted to a key only the VM had"
@@ -115,7 +120,7 @@ printf 'Linux 6.1 with a backdoor\n' > "$WORK/vm/evil-vmlinuz"
 boot kernel="$WORK/vm/evil-vmlinuz"
 rm -f "$WORK/vm/stolen-key"
 expect_rejected "the broker to refuse" \
-  "$CONCIERGE" agent get-resource "$URL/kbs/v0/resource/default/disk/root-key" $GUEST \
+  "$CONCIERGE" agent get-resource "$URL/kbs/v0/resource/default/disk/root-key" $BROKER $GUEST \
   --out "$WORK/vm/stolen-key"
 [ ! -e "$WORK/vm/stolen-key" ]
 echo "=> refused: no key left the broker, and the reason names the substituted stage (/boot/vmlinuz)"

@@ -2,8 +2,10 @@
 
 #include <httplib.h>
 
+#include "concierge/core/encoding.h"
 #include "concierge/core/json.h"
 #include "concierge/verifier/binding.h"
+#include "concierge/verifier/ear.h"
 #include "concierge/verifier/evidence_verifier.h"
 
 namespace concierge::attester {
@@ -71,6 +73,13 @@ Result<std::unique_ptr<KbsClient>> KbsClient::create(std::string_view base_url,
     return fail(Errc::kInvalidArgument,
                 "broker URL " + std::string(base_url) + ": not http:// or https://");
   }
+  const bool https = base_url.substr(0, 8) == "https://";
+  if (!https && !options.allow_insecure_http) {
+    return fail(Errc::kInvalidArgument,
+                "broker URL " + std::string(base_url) +
+                    ": plain http lets the host answer in the broker's place; use https "
+                    "(or --insecure, knowingly)");
+  }
   auto http = std::make_unique<Http>(std::string(base_url));
   if (!http->client.is_valid()) {
     return fail(Errc::kInvalidArgument, "broker URL " + std::string(base_url) + ": not usable");
@@ -94,12 +103,63 @@ Result<std::unique_ptr<KbsClient>> KbsClient::create(std::string_view base_url,
   if (!pub) return Unexpected(pub.error());
   auto jwk = jose::encryption_jwk(*pub);
   if (!jwk) return Unexpected(jwk.error());
+  if (!options.broker_jwks.is_null()) {
+    auto pinned = jose::Jwks::from_json(options.broker_jwks);
+    if (!pinned) return Unexpected(pinned.error());
+    if (pinned->empty()) {
+      return fail(Errc::kInvalidArgument, "the broker's pinned key set has no usable key");
+    }
+  }
   return std::unique_ptr<KbsClient>(
-      new KbsClient(std::move(http), std::move(*key), std::move(*jwk)));
+      new KbsClient(std::move(http), std::move(*key), std::move(*jwk), options, https));
 }
 
-KbsClient::KbsClient(std::unique_ptr<Http> http, PrivateKey key, Json tee_pubkey)
-    : http_(std::move(http)), key_(std::move(key)), tee_pubkey_(std::move(tee_pubkey)) {}
+KbsClient::KbsClient(std::unique_ptr<Http> http, PrivateKey key, Json tee_pubkey,
+                     KbsClientOptions options, bool https)
+    : http_(std::move(http)),
+      key_(std::move(key)),
+      tee_pubkey_(std::move(tee_pubkey)),
+      options_(std::move(options)),
+      https_(https) {}
+
+Result<bool> KbsClient::verify_token(const std::string& token, const std::string& nonce) {
+  Json keys = options_.broker_jwks;
+  if (keys.is_null()) {
+    if (!https_) return false;  // nothing to verify with: the caller says so
+    auto res = http_->client.Get("/.well-known/jwks.json");
+    if (!res || res->status != 200) {
+      return fail(Errc::kIo, "the broker's key set (/.well-known/jwks.json) cannot be read");
+    }
+    CONCIERGE_ASSIGN_OR_RETURN(keys, response_json(res, "key set"));
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(verifier::EarVerification v,
+                             verifier::verify_ear(token, keys, std::chrono::system_clock::now()));
+  if (!v) {
+    return fail(Errc::kCrypto,
+                "the attestation result is not the broker's (" + v.verdict.reason + ")");
+  }
+  const verifier::AttestationResult& ear = *v.result;
+  if (!ear.nonce || *ear.nonce != nonce) {
+    return fail(Errc::kCrypto, "the attestation result is for another challenge");
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(PublicKey ours, key_.public_key());
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes spki, ours.to_der());
+  const std::string want = base64url_encode(spki);
+  const std::string primary =
+      ear.primary ? *ear.primary : (ear.submods.size() == 1 ? ear.submods.begin()->first : "");
+  const auto it = ear.submods.find(primary);
+  const Json* attested = nullptr;
+  if (it != ear.submods.end()) {
+    const auto ka = it->second.extra.find("ear.veraison.key-attestation");
+    if (ka != it->second.extra.end() && ka->is_object() && ka->contains("akpub")) {
+      attested = &(*ka)["akpub"];
+    }
+  }
+  if (attested == nullptr || !attested->is_string() || attested->get<std::string>() != want) {
+    return fail(Errc::kCrypto, "the attestation result attests another key than this agent's");
+  }
+  return true;
+}
 
 KbsClient::~KbsClient() = default;
 
@@ -145,6 +205,8 @@ Result<KbsResult> KbsClient::attest(std::string_view tee, const EvidenceCollecto
   KbsResult r;
   r.status = 200;
   r.token = answer["token"].get<std::string>();
+  CONCIERGE_ASSIGN_OR_RETURN(ear_verified_,
+                             verify_token(r.token, challenge["nonce"].get<std::string>()));
   return r;
 }
 
@@ -160,6 +222,10 @@ Result<KbsResult> KbsClient::get_resource(std::string_view path, std::string_vie
     return fail(Errc::kIo, "resource: cannot reach the broker: " + httplib::to_string(res.error()));
   }
   if (res->status != 200) return refused_or_error(res, "resource");
+  if (passport.empty() && !ear_verified_ && (https_ || !options_.broker_jwks.is_null())) {
+    // A key set was available, so an unverified session is not ours to use.
+    return fail(Errc::kCrypto, "resource: this session's attestation result was not verified");
+  }
   CONCIERGE_ASSIGN_OR_RETURN(auto decrypted, jose::jwe_decrypt(std::string_view(res->body), key_));
   if (!decrypted) {
     return fail(Errc::kCrypto, "resource: the JWE does not decrypt with this agent's key: " +

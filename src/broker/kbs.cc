@@ -1,5 +1,6 @@
 // The KBS protocol handlers: auth, attest, resource (broker.h).
 #include <algorithm>
+#include <set>
 
 #include "broker/broker_caches.h"
 #include "broker/broker_internal.h"
@@ -33,7 +34,10 @@ std::string one_line(std::string s) {
 // that is not, its rejected evidence, its unbound runtime data, or each
 // failed rule with the leaves that decided it (so a substituted boot stage
 // is named by the event-log rule even when a register rule failed too).
-std::string explanation(const verifier::EnvelopeAppraisal& a) {
+// For the guest (`for_guest`) the leaves say the guest's own values and
+// the rule only; the owner's version (audit log) also says what would
+// have been accepted.
+std::string explanation(const verifier::EnvelopeAppraisal& a, bool for_guest) {
   std::string out;
   for (const auto& d : a.devices) {
     std::string why;
@@ -47,7 +51,7 @@ std::string explanation(const verifier::EnvelopeAppraisal& a) {
         std::string leaves;
         for (const auto& t : r.trace) {
           if (!t.decisive || t.message.empty()) continue;
-          leaves += (leaves.empty() ? "" : ", ") + t.message;
+          leaves += (leaves.empty() ? "" : ", ") + (for_guest ? t.guest_message() : t.message);
         }
         why += (why.empty() ? "" : "; ") + r.rule_id + " (" +
                std::string(verifier::trust_claim_name(r.claim)) + " " + std::to_string(r.value) +
@@ -252,8 +256,13 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   // certificates' validity), as the system clock is when none is pinned.
   if (options_.clock && !appraise_options.context.at) appraise_options.context.at = t;
   appraise_options.refs = &store_->references();
-  {
-    auto doc = store_->get_policy("attestation:" + s.tee);
+  appraise_options.require_binding = true;
+  // The owner's attestation policy of every kind in the envelope, not only
+  // the session's: an additional device is appraised by the owner's rules.
+  std::set<std::string> kinds = {s.tee};
+  for (const auto& [name, device] : envelope->additional_devices) kinds.insert(device.tee);
+  for (const std::string& kind : kinds) {
+    auto doc = store_->get_policy("attestation:" + kind);
     if (!doc) return error_response(doc.error(), "attest");
     if (*doc) {
       std::shared_ptr<const verifier::Policy> policy;
@@ -270,7 +279,7 @@ HttpResponse Broker::attest(const HttpRequest& request) {
         if (caches_->appraisal_policies.size() > 256) caches_->appraisal_policies.clear();
         caches_->appraisal_policies.emplace(**doc, policy);
       }
-      appraise_options.policies.emplace(s.tee, *policy);
+      appraise_options.policies.emplace(kind, *policy);
     }
   }
   auto appraisal = verifier::appraise_envelope(*envelope, appraise_options);
@@ -278,7 +287,15 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   const verifier::EnvelopeAppraisal& a = *appraisal;
   const std::string status(verifier::tier_name(a.status));
   const verifier::DeviceAppraisal& primary = a.devices.front();
-  const bool bound = primary.binding && primary.binding->accepted;
+  // Every device, not only the primary, must bind this session's nonce and
+  // key: evidence bound to anything else is not fresh.
+  const bool bound = a.all_bound();
+  std::string unbound_reason;
+  for (const auto& d : a.devices) {
+    if (d.binding && d.binding->accepted) continue;
+    unbound_reason += (unbound_reason.empty() ? ": " : "; ") + d.submod + ": " +
+                      (d.binding ? one_line(d.binding->reason) : std::string("not bound"));
+  }
 
   store::AttestationRecord record;
   record.at = t;
@@ -301,10 +318,10 @@ HttpResponse Broker::attest(const HttpRequest& request) {
       bound && std::find(options_.token_statuses.begin(), options_.token_statuses.end(),
                          a.status) != options_.token_statuses.end();
   if (!token_allowed) {
-    s.explanation = bound ? explanation(a)
-                          : "the evidence does not bind this request's nonce and tee-pubkey" +
-                                (primary.binding ? ": " + one_line(primary.binding->reason) : "");
-    audit.detail = s.explanation;
+    s.explanation =
+        bound ? explanation(a, /*for_guest=*/true)
+              : "the evidence does not bind this request's nonce and tee-pubkey" + unbound_reason;
+    audit.detail = bound ? explanation(a, /*for_guest=*/false) : s.explanation;
     auto stored = store_->attest_session(s, challenge, t, record, audit);
     if (!stored) return error_response(stored.error(), "attest");
     if (!*stored) return challenge_used();
@@ -326,8 +343,9 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   if (!token) return error_response(token.error(), "attest: signing the attestation result");
   s.token = *token;
   s.expires = t + options_.token_validity;
-  s.explanation = status == "affirming" ? "" : explanation(a);
-  audit.detail = s.explanation.empty() ? "token issued" : "token issued; " + s.explanation;
+  s.explanation = status == "affirming" ? "" : explanation(a, /*for_guest=*/true);
+  audit.detail = status == "affirming" ? "token issued"
+                                       : "token issued; " + explanation(a, /*for_guest=*/false);
   auto stored = store_->attest_session(s, challenge, t, record, audit);
   if (!stored) return error_response(stored.error(), "attest");
   if (!*stored) return challenge_used();
@@ -345,12 +363,14 @@ HttpResponse Broker::resource(const HttpRequest& request, std::string_view path)
   store::AuditEntry audit;
   audit.at = t;
   audit.resource = std::string(path.substr(0, 400));
+  // `detail` goes to the guest; `owner_detail`, when given, to the audit
+  // log instead (it may name what would have been accepted).
   const auto refuse = [&](int code, std::string_view slug, std::string_view reason,
-                          const std::string& detail) {
+                          const std::string& detail, const std::string& owner_detail = "") {
     metrics_.refusal(std::string(reason));
     audit.action = "refuse";
     audit.outcome = "denied";
-    audit.detail = one_line(detail);
+    audit.detail = one_line(owner_detail.empty() ? detail : owner_detail);
     if (audit.actor.empty()) audit.actor = "anonymous:" + request.peer;
     if (auto ok = store_->append_audit(audit); !ok) {
       internal::log_line("audit: " + ok.error().to_string());
@@ -443,11 +463,11 @@ HttpResponse Broker::resource(const HttpRequest& request, std::string_view path)
       decide_release(release_policy, release_input(ear), store_->references(), t);
   audit.rule = decision.allowed ? release_policy.id : release_policy.id + "#" + decision.rule;
   if (!decision.allowed) {
-    return refuse(
-        403, "policy-denied", "policy",
-        "resource " + id->path() + ": " + decision.reason +
-            (attestation_explanation.empty() ? ""
-                                             : " (attestation: " + attestation_explanation + ")"));
+    const std::string attestation_note =
+        attestation_explanation.empty() ? "" : " (attestation: " + attestation_explanation + ")";
+    return refuse(403, "policy-denied", "policy",
+                  "resource " + id->path() + ": " + decision.public_reason + attestation_note,
+                  "resource " + id->path() + ": " + decision.reason + attestation_note);
   }
 
   // The key the evidence was bound to, from the token.

@@ -130,14 +130,16 @@ Json release_input(const verifier::AttestationResult& result) {
     first = false;
   }
   Json in = {{"status", std::string(verifier::tier_name(worst))}, {"submods", submods}};
-  // The primary submod: the one named after its kind (appraise.h names the
-  // primary by its TEE), else the only one.
+  // The primary submod: the one the verifier named (the session's TEE), else
+  // the only one. Never chosen by a name in the evidence: a token with
+  // several submods and no primary has no primary claims, so rules on
+  // "claims", "vector" or "tee" do not hold.
   std::string primary;
-  for (const auto& [name, s] : result.submods) {
-    const auto& claims = s.annotated_evidence;
-    if (claims.is_object() && claims.contains("tee") && claims["tee"] == name) primary = name;
+  if (result.primary) {
+    if (result.submods.count(*result.primary) > 0) primary = *result.primary;
+  } else if (result.submods.size() == 1) {
+    primary = result.submods.begin()->first;
   }
-  if (primary.empty() && result.submods.size() == 1) primary = result.submods.begin()->first;
   if (!primary.empty()) {
     in["tee"] = primary;
     in["vector"] = submods[primary]["vector"];
@@ -167,9 +169,17 @@ ReleaseDecision decide_release(const ReleasePolicy& policy, const Json& input,
     for (const auto& n : r.notes) why += (why.empty() ? "" : "; ") + n;
     d.reason = "rule '" + rule.id + "' of " + policy.id + " does not hold" +
                (why.empty() ? "" : ": " + why);
+    std::string guest;
+    for (const auto& t : r.trace) {
+      if (!t.decisive) continue;
+      guest += (guest.empty() ? "" : "; ") + t.guest_message();
+    }
+    d.public_reason = "rule '" + rule.id + "' of " + policy.id + " does not hold" +
+                      (guest.empty() ? "" : ": " + guest);
   }
   d.allowed = d.rule.empty();
   if (d.allowed) d.reason = "all " + std::to_string(policy.rules.size()) + " rules hold";
+  if (d.allowed) d.public_reason = d.reason;
   return d;
 }
 

@@ -1,5 +1,6 @@
 #include "concierge/verifier/appraise.h"
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <string>
@@ -34,9 +35,10 @@ Result<const Policy*> builtin_policy(std::string_view tee) {
   return Unexpected(default_policy(tee).error());
 }
 
-Result<std::set<std::string>> known_event_digests(const ReferenceStore& refs,
-                                                  const std::string& tee, TimePoint now) {
-  CONCIERGE_ASSIGN_OR_RETURN(ReferenceLookup lookup, refs.values(tee + ".event_digest", now));
+// The current values of a reference set, lowercase.
+Result<std::set<std::string>> reference_set(const ReferenceStore& refs, const std::string& name,
+                                            TimePoint now) {
+  CONCIERGE_ASSIGN_OR_RETURN(ReferenceLookup lookup, refs.values(name, now));
   std::set<std::string> out;
   for (const ReferenceValue& v : lookup.current) {
     std::string lower = v.value;
@@ -54,14 +56,32 @@ Result<DeviceAppraisal> appraise_device(const std::string& submod, const DeviceE
     return fail(Errc::kUnsupported, "no verifier for evidence of kind '" + device.tee + "'");
   }
   VerifierContext ctx = o.context;
-  if (device.event_log) {
-    CONCIERGE_ASSIGN_OR_RETURN(ctx.known_event_digests,
-                               known_event_digests(*o.refs, device.tee, now));
+  std::set<std::string> event_digests;
+  if (kind->event_log) {
+    CONCIERGE_ASSIGN_OR_RETURN(event_digests,
+                               reference_set(*o.refs, device.tee + ".event_digest", now));
+    if (device.event_log) ctx.known_event_digests = event_digests;
+  }
+  if (kind->enrolled_keys) {
+    // The kind's hardware trust is an enrolled key (TPM: the AK), checked by
+    // its verifier, outside any policy.
+    CONCIERGE_ASSIGN_OR_RETURN(ctx.enrolled_keys,
+                               reference_set(*o.refs, std::string(kind->enrolled_keys), now));
   }
   DeviceAppraisal out;
   out.submod = submod;
   out.tee = device.tee;
   CONCIERGE_ASSIGN_OR_RETURN(out.evidence, kind->verify(device, ctx));
+  if (kind->event_log && !device.event_log && !event_digests.empty() &&
+      out.evidence.normalized.is_object()) {
+    // The owner registered event digests, so the log is part of what is
+    // appraised: leaving it out may not skip that appraisal.
+    out.evidence.normalized["log"] = {
+        {"replayed", false},
+        {"matches_registers", false},
+        {"mismatch", "no event log was sent, but " + device.tee +
+                         ".event_digest has reference values: the log is required"}};
+  }
   if (!runtime_data.is_null()) {
     CONCIERGE_ASSIGN_OR_RETURN(
         Verdict binding, check_binding(out.evidence.report_data, runtime_data, kind->binding_hash,
@@ -69,6 +89,8 @@ Result<DeviceAppraisal> appraise_device(const std::string& submod, const DeviceE
     out.evidence.normalized["binding"] = binding.accepted;
     if (!binding) out.evidence.normalized["binding_reason"] = binding.reason;
     out.binding = std::move(binding);
+  } else if (o.require_binding) {
+    return fail(Errc::kMalformed, "runtime data is required: every device's evidence must bind it");
   }
   const auto custom = o.policies.find(device.tee);
   if (custom != o.policies.end()) {
@@ -102,10 +124,13 @@ Result<EnvelopeAppraisal> appraise_envelope(const Envelope& envelope,
                                              primary_runtime, options, out.appraised_at));
   out.devices.push_back(std::move(primary));
   for (const auto& [name, device] : envelope.additional_devices) {
-    const nlohmann::json& runtime =
-        device.runtime_data.is_null() ? primary_runtime : device.runtime_data;
-    CONCIERGE_ASSIGN_OR_RETURN(DeviceAppraisal d,
-                               appraise_device(name, device, runtime, options, out.appraised_at));
+    // Every device binds the envelope's one runtime data (envelope.h).
+    if (!device.runtime_data.is_null() || name == envelope.primary.tee) {
+      return fail(Errc::kMalformed, "additional_devices." + name +
+                                        ": carries its own runtime data or the primary's name");
+    }
+    CONCIERGE_ASSIGN_OR_RETURN(DeviceAppraisal d, appraise_device(name, device, primary_runtime,
+                                                                  options, out.appraised_at));
     out.devices.push_back(std::move(d));
   }
   for (const DeviceAppraisal& d : out.devices) {
@@ -114,6 +139,12 @@ Result<EnvelopeAppraisal> appraise_envelope(const Envelope& envelope,
     }
   }
   return out;
+}
+
+bool EnvelopeAppraisal::all_bound() const {
+  if (devices.empty()) return false;
+  return std::all_of(devices.begin(), devices.end(),
+                     [](const DeviceAppraisal& d) { return d.binding && d.binding->accepted; });
 }
 
 nlohmann::json EnvelopeAppraisal::to_json() const {
@@ -156,6 +187,7 @@ AttestationResult EnvelopeAppraisal::attestation_result(std::chrono::seconds val
   r.exp = r.iat + validity.count();
   r.verifier_build = verifier_build;
   r.nonce = nonce;
+  if (!devices.empty()) r.primary = devices.front().submod;
   for (const DeviceAppraisal& d : devices) {
     EarSubmod s;
     s.status = d.appraisal.status;

@@ -13,7 +13,8 @@ namespace {
 // simulator's test root, for tests and demos): that is the operator's
 // decision, and the claims say which it was ("root": "builtin" or
 // "configured", kept in the EAR's annotated evidence) for a stricter policy
-// to require "builtin". TPM: the AK must be an enrolled one (tpm.ak).
+// to require "builtin". TPM: the AK must be an enrolled one (tpm.ak); the
+// verifier rejects any other (evidence_verifier.h), so no policy can drop it.
 //
 // Event logs: "log.unknown_events" lists the events whose digests are not
 // among the "<tee>.event_digest" reference values (appraise.h: all of them
@@ -23,15 +24,24 @@ namespace {
 constexpr std::string_view kSnp = R"json({
   "id": "concierge/default-snp",
   "version": 1,
-  "description": "AMD SEV-SNP guests: vendor chain, no debug, launch measurement among the reference values, bound to the runtime data",
+  "description": "AMD SEV-SNP guests: vendor chain, minimum TCB, no debug, no migration agent, VMPL 0, launch measurement among the reference values, bound to the runtime data",
   "rules": [
     {"id": "genuine-hardware", "claim": "hardware",
      "when": {"path": "vendor_chain", "equals": true},
      "then": 2, "else": 32,
      "explain": "the report is signed by a VCEK or VLEK whose chain ends at a trusted AMD root (built in, or configured explicitly)"},
+    {"id": "tcb-minimum", "claim": "hardware",
+     "when": {"path": "tcb_minimum.met", "equals": true}, "then": 2, "else": 32,
+     "explain": "every SPL of REPORTED_TCB (bootloader, TEE, SNP, microcode; FMC on Turin) is at least the configured minimum for the product"},
     {"id": "no-debug", "claim": "configuration",
      "when": {"path": "debug", "equals": false}, "then": 2, "else": 96,
      "explain": "the guest policy forbids debugging, so the host cannot read or change guest memory"},
+    {"id": "no-migration-agent", "claim": "configuration",
+     "when": {"path": "migration_agent", "equals": false}, "then": 2, "else": 96,
+     "explain": "the guest policy allows no migration agent (MIGRATE_MA clear) and none is bound (REPORT_ID_MA all 0xFF): no other party can export the guest's state"},
+    {"id": "vmpl-0", "claim": "configuration",
+     "when": {"path": "vmpl", "equals": 0}, "then": 2, "else": 96,
+     "explain": "the report was requested from VMPL 0, the guest's most privileged level"},
     {"id": "known-measurement", "claim": "executables",
      "when": {"path": "measurement", "in_refs": "snp.measurement"}, "then": 2, "else": 33,
      "explain": "the launch measurement is one of the reference values of snp.measurement"},
@@ -127,12 +137,12 @@ constexpr std::string_view kTpm = R"json({
   "description": "TPM 2.0 quotes: EK chain to the manufacturer, PCRs among the reference values, event log explained, bound to the runtime data",
   "rules": [
     {"id": "genuine-hardware", "claim": "hardware",
-     "when": {"path": "signer", "in_refs": "tpm.ak"},
+     "when": {"path": "vendor_chain", "equals": true},
      "then": 2, "else": 32,
-     "explain": "the quote is signed by an enrolled AK (tpm.ak: enrolment proved, by credential activation, that the AK lives in the TPM whose EK certificate chains to its manufacturer)"},
+     "explain": "the quote is signed by an enrolled AK (tpm.ak: enrolment proved, by credential activation, that the AK lives in the TPM whose EK certificate chains to its manufacturer); the verifier enforces this whatever the policy"},
     {"id": "known-pcrs", "claim": "executables",
      "when": {"path": "registers", "each_in_refs": "tpm."}, "then": 2, "else": 33,
-     "explain": "every quoted PCR with reference values (tpm.pcr0..tpm.pcr23) matches one; at least one PCR must have some"},
+     "explain": "every PCR with reference values (tpm.pcr0..tpm.pcr23) is quoted and matches one; at least one PCR must have some"},
     {"id": "log-explained", "claim": "executables",
      "applies_if": {"path": "log", "exists": true},
      "when": {"all": [{"path": "log.matches_registers", "equals": true},

@@ -203,6 +203,7 @@ nlohmann::json ear_claims(const AttestationResult& result) {
       {"submods", std::move(submods)},
   };
   if (result.nonce) claims["eat_nonce"] = *result.nonce;
+  if (result.primary) claims[std::string(kPrimaryClaim)] = *result.primary;
   return claims;
 }
 
@@ -227,6 +228,9 @@ Result<void> validate_ear(const AttestationResult& result) {
     }
     if (auto conflict = status_conflict(submod))
       return invalid("submods." + name + ": " + *conflict);
+  }
+  if (result.primary && result.submods.count(*result.primary) == 0) {
+    return invalid("the primary submod " + *result.primary + " is not among the submods");
   }
   return {};
 }
@@ -254,6 +258,13 @@ Result<AttestationResult> parse_ear_claims(const nlohmann::json& claims) {
   for (const auto& [name, value] : submods->items()) {
     CONCIERGE_ASSIGN_OR_RETURN(EarSubmod submod, parse_submod(value, "submods." + name));
     out.submods.emplace(name, std::move(submod));
+  }
+  if (claims.contains(kPrimaryClaim)) {
+    CONCIERGE_ASSIGN_OR_RETURN(
+        out.primary, string_member(claims, std::string(kPrimaryClaim), std::string(kPrimaryClaim)));
+    if (out.submods.count(*out.primary) == 0) {
+      return Unexpected(malformed(std::string(kPrimaryClaim), "names no submod"));
+    }
   }
   return out;
 }

@@ -1,5 +1,6 @@
 #include "concierge/verifier/envelope.h"
 
+#include <algorithm>
 #include <set>
 #include <string>
 
@@ -35,6 +36,14 @@ Result<DeviceEvidence> parse_device(const Json& j, const std::string& prefix, bo
     if (kPrimary.count(key) == 0 || (!primary && key == "additional_devices")) {
       return Unexpected(malformed(at(key), "unknown member"));
     }
+    // One runtime data per envelope: every device is bound to it, so a
+    // device cannot bring its own (older, replayed) nonce and key.
+    if (!primary && key == "runtime_data") {
+      return Unexpected(
+          malformed(at(key),
+                    "an additional device may not carry runtime data: every device is bound to "
+                    "the envelope's runtime_data"));
+    }
   }
   DeviceEvidence d;
   const auto tee = j.find("tee");
@@ -60,6 +69,13 @@ Result<DeviceEvidence> parse_device(const Json& j, const std::string& prefix, bo
   return d;
 }
 
+bool valid_device_name(const std::string& name) {
+  if (name.empty() || name.size() > 32) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
+  });
+}
+
 Json device_json(const DeviceEvidence& d) {
   Json out = {{"tee", d.tee}, {"evidence", base64_encode(d.evidence)}};
   if (!d.endorsements.empty()) out["endorsements"] = d.endorsements;
@@ -78,7 +94,15 @@ Result<Envelope> parse_envelope(const nlohmann::json& j) {
       return Unexpected(malformed("additional_devices", "not an object"));
     }
     for (const auto& [name, device] : more->items()) {
-      if (name.empty()) return Unexpected(malformed("additional_devices", "empty device name"));
+      if (!valid_device_name(name)) {
+        return Unexpected(malformed(
+            "additional_devices",
+            "device name '" + name.substr(0, 64) + "' is not 1-32 characters of [a-z0-9_-]"));
+      }
+      if (name == out.primary.tee) {
+        return Unexpected(malformed("additional_devices." + name,
+                                    "a device may not take the primary's name (its TEE)"));
+      }
       CONCIERGE_ASSIGN_OR_RETURN(DeviceEvidence d,
                                  parse_device(device, "additional_devices." + name, false));
       out.additional_devices.emplace(name, std::move(d));

@@ -1,4 +1,5 @@
 // The Intel TDX and SGX entries of the evidence table.
+#include <algorithm>
 #include <memory>
 #include <string>
 
@@ -36,9 +37,13 @@ Result<std::shared_ptr<const dcap::Collateral>> collateral_of(const nlohmann::js
 Result<nlohmann::json> ccel_log_claims(ByteView log, const dcap::TdReportBody& td,
                                        const VerifierContext& ctx) {
   CONCIERGE_ASSIGN_OR_RETURN(dcap::RtmrReplay replay, dcap::replay_ccel(log));
-  const Verdict match = dcap::check_rtmrs(replay, td);
-  nlohmann::json out = {{"replayed", true}, {"matches_registers", match.accepted}};
-  if (!match) out["mismatch"] = match.reason;
+  std::vector<RegisterReplay> registers;
+  for (std::size_t i = 0; i < dcap::kRtmrCount; ++i) {
+    registers.push_back({"RTMR" + std::to_string(i), Bytes(td.rtmr[i].begin(), td.rtmr[i].end()),
+                         Bytes(replay.rtmr[i].begin(), replay.rtmr[i].end()),
+                         replay.rtmr_events[i]});
+  }
+  nlohmann::json out = compare_with_replay(registers, "CCEL log");
   if (ctx.known_event_digests) {
     nlohmann::json unknown = nlohmann::json::array();
     for (const measure::Event& ev : replay.log.events) {
@@ -77,9 +82,33 @@ Result<VerifiedEvidence> verify_dcap_evidence(const DeviceEvidence& d, const Ver
   if (pck) {
     CONCIERGE_ASSIGN_OR_RETURN(o.pck_chain, Certificate::from_pem_bundle(*pck));
   }
-  CONCIERGE_ASSIGN_OR_RETURN(o.collateral, collateral_of(d.endorsements));
-  if (!o.collateral) o.collateral_dir = ctx.dcap_collateral_dir;
+  // The operator's collateral wins: collateral the guest sends is used only
+  // when the operator configured none, and never older than the minimum or
+  // than what this process has already seen.
+  CONCIERGE_ASSIGN_OR_RETURN(auto guest_collateral, collateral_of(d.endorsements));
+  const bool guest_sent = !ctx.dcap_collateral_dir && guest_collateral;
+  if (ctx.dcap_collateral_dir) {
+    o.collateral_dir = ctx.dcap_collateral_dir;
+  } else {
+    o.collateral = std::move(guest_collateral);
+  }
   CONCIERGE_ASSIGN_OR_RETURN(dcap::DcapVerification v, dcap::verify_dcap(d.evidence, o));
+  if (guest_sent && v.verdict.accepted && v.claims.contains("collateral")) {
+    const std::uint32_t number =
+        v.claims["collateral"].value("tcb_evaluation_data_number", std::uint32_t{0});
+    const std::uint32_t seen = ctx.dcap_cache ? ctx.dcap_cache->highest_evaluation_number() : 0;
+    const std::uint32_t minimum = std::max(ctx.dcap_min_evaluation_number, seen);
+    if (number < minimum) {
+      v.verdict =
+          Verdict::reject("the collateral sent with the evidence has tcbEvaluationDataNumber " +
+                          std::to_string(number) + ", older than the " +
+                          (seen > ctx.dcap_min_evaluation_number ? "newest this broker has seen"
+                                                                 : "configured minimum") +
+                          " (" + std::to_string(minimum) + ")");
+    } else if (ctx.dcap_cache) {
+      ctx.dcap_cache->note_evaluation_number(number);
+    }
+  }
 
   VerifiedEvidence out;
   const nlohmann::json& c = v.claims;
@@ -88,6 +117,9 @@ Result<VerifiedEvidence> verify_dcap_evidence(const DeviceEvidence& d, const Ver
   const auto& rd = tdx ? v.quote.td()->report_data : v.quote.sgx()->report_data;
   out.report_data.assign(rd.begin(), rd.end());
   nlohmann::json n = {{"tee", tdx ? "tdx" : "sgx"},
+                      {"collateral_source", ctx.dcap_collateral_dir ? "operator"
+                                            : guest_sent            ? "evidence"
+                                                                    : "none"},
                       {"evidence_verified", v.verdict.accepted},
                       {"vendor_chain", v.verdict.accepted},
                       {"root", ctx.intel_root ? "configured" : "builtin"},

@@ -12,9 +12,9 @@ const std::vector<EvidenceKind>& evidence_kinds() {
   // (extraData) must fit the TPM's largest digest; SHA-256 fits every TPM.
   static const std::vector<EvidenceKind> kinds = {
       {"snp", HashAlg::kSha384, 64, &verify_snp_evidence},
-      {"tdx", HashAlg::kSha384, 64, &verify_tdx_evidence},
+      {"tdx", HashAlg::kSha384, 64, &verify_tdx_evidence, /*event_log=*/true},
       {"sgx", HashAlg::kSha384, 64, &verify_sgx_evidence},
-      {"tpm", HashAlg::kSha256, 32, &verify_tpm_evidence},
+      {"tpm", HashAlg::kSha256, 32, &verify_tpm_evidence, /*event_log=*/true, "tpm.ak"},
   };
   return kinds;
 }
@@ -52,6 +52,27 @@ nlohmann::json event_json(const std::string& register_name, std::size_t index,
           {"event", index},
           {"description", description},
           {"digest", hex_encode(digest)}};
+}
+
+nlohmann::json compare_with_replay(const std::vector<RegisterReplay>& registers,
+                                   const std::string& log_name) {
+  nlohmann::json out = {{"replayed", true}, {"matches_registers", true}};
+  for (const RegisterReplay& r : registers) {
+    if (r.replayed.empty()) {
+      out["matches_registers"] = false;
+      out["mismatch"] = r.name + ": the " + log_name + " has no bank for it";
+      break;
+    }
+    if (r.quoted.size() == r.replayed.size() && equal_constant_time(r.quoted, r.replayed)) {
+      continue;
+    }
+    out["matches_registers"] = false;
+    out["mismatch"] = r.name + " differs: the evidence has " + hex_encode(r.quoted) + ", the " +
+                      log_name + " replays to " + hex_encode(r.replayed) + " (" +
+                      std::to_string(r.events) + " events)";
+    break;
+  }
+  return out;
 }
 
 }  // namespace concierge::verifier

@@ -8,6 +8,7 @@
 #include "concierge/evidence/tpm/quote.h"
 #include "concierge/measure/event_log.h"
 #include "concierge/measure/event_types.h"
+#include "concierge/measure/pcr_bank.h"
 #include "concierge/measure/reference.h"
 #include "concierge/measure/replay.h"
 #include "concierge/verifier/evidence_verifier.h"
@@ -55,29 +56,35 @@ Result<PublicKey> ak_of(const nlohmann::json& e) {
   return tpm::parse_ak_public(der);
 }
 
-// "log": the event log replayed and compared with the quoted PCR values.
+// "log": the event log replayed and compared with the quoted PCR values:
+// every PCR of every bank the quote selects (compare_with_replay).
 Result<nlohmann::json> log_claims(ByteView log_bytes, const tpm::ParsedQuote& q,
                                   const PcrValues& pcrs, const VerifierContext& ctx) {
   CONCIERGE_ASSIGN_OR_RETURN(measure::EventLog log, measure::parse_event_log(log_bytes));
   CONCIERGE_ASSIGN_OR_RETURN(measure::ReplayResult replayed, measure::replay(log));
-  nlohmann::json out = {{"replayed", true}, {"matches_registers", true}};
+  std::vector<RegisterReplay> registers;
   for (const tpm::PcrSelection& sel : q.selections) {
     const measure::PcrBank* bank = replayed.bank(sel.bank);
+    const auto bank_values = pcrs.find(sel.bank);
     for (unsigned pcr : sel.pcrs) {
-      const auto bank_values = pcrs.find(sel.bank);
-      if (bank == nullptr || !bank->touched(pcr) || bank_values == pcrs.end()) continue;
-      const auto value = bank_values->second.find(pcr);
-      if (value == bank_values->second.end()) continue;
-      if (!equal_constant_time(value->second, bank->value(pcr))) {
-        out["matches_registers"] = false;
-        out["mismatch"] = std::string(hash_name(sel.bank)) + " PCR " + std::to_string(pcr) +
-                          ": the quote has " + hex_encode(value->second) +
-                          ", the event log replays to " + hex_encode(bank->value(pcr));
-        break;
+      RegisterReplay r;
+      r.name = std::string(hash_name(sel.bank)) + " PCR " + std::to_string(pcr);
+      if (bank_values != pcrs.end()) {
+        if (const auto v = bank_values->second.find(pcr); v != bank_values->second.end()) {
+          r.quoted = v->second;
+        }
       }
+      if (bank != nullptr) {
+        const ByteView value = bank->value(pcr);
+        r.replayed.assign(value.begin(), value.end());
+      }
+      for (const measure::Event& ev : log.events) {
+        if (ev.pcr == pcr && ev.type != measure::event_type::kNoAction) ++r.events;
+      }
+      registers.push_back(std::move(r));
     }
-    if (!out["matches_registers"].get<bool>()) break;
   }
+  nlohmann::json out = compare_with_replay(registers, "event log");
   if (ctx.known_event_digests && !q.selections.empty()) {
     const tpm::PcrSelection& sel = q.selections.front();
     nlohmann::json unknown = nlohmann::json::array();
@@ -108,8 +115,19 @@ Result<VerifiedEvidence> verify_tpm_evidence(const DeviceEvidence& d, const Veri
   CONCIERGE_ASSIGN_OR_RETURN(Bytes spki, ak.to_der());
   CONCIERGE_ASSIGN_OR_RETURN(Bytes ak_digest, digest(HashAlg::kSha256, spki));
 
+  // Genuine hardware, outside any policy: the AK must be an enrolled one
+  // (enrolment proved that it is a restricted signing key of a TPM whose EK
+  // chains to its manufacturer). A quote that verifies under a key the
+  // attester merely supplied proves nothing about hardware.
+  const std::string signer = "ak:" + hex_encode(ak_digest);
+  Verdict verdict = check.verdict;
+  if (verdict.accepted && (!ctx.enrolled_keys || ctx.enrolled_keys->count(signer) == 0)) {
+    verdict = Verdict::reject("the quote is signed by " + signer +
+                              ", which is not an enrolled AK (tpm.ak)");
+  }
+
   VerifiedEvidence out;
-  out.verdict = check.verdict;
+  out.verdict = verdict;
   out.report_data = parsed.extra_data;
   nlohmann::json registers = nlohmann::json::object();
   nlohmann::json native = {{"extra_data", hex_encode(parsed.extra_data)},
@@ -119,6 +137,12 @@ Result<VerifiedEvidence> verify_tpm_evidence(const DeviceEvidence& d, const Veri
                            {"safe", parsed.safe},
                            {"firmware_version", parsed.firmware_version},
                            {"pcr_digest", hex_encode(parsed.pcr_digest)}};
+  // Every PCR of the quoted bank, null for those the quote does not select:
+  // the attester chooses the selection, so a PCR with reference values that
+  // it left out is there to be found missing (policy.h, each_in_refs).
+  for (unsigned pcr = 0; pcr < measure::kPcrCount; ++pcr) {
+    registers["pcr" + std::to_string(pcr)] = nullptr;
+  }
   if (!parsed.selections.empty()) {
     const tpm::PcrSelection& sel = parsed.selections.front();
     native["bank"] = hash_name(sel.bank);
@@ -132,16 +156,16 @@ Result<VerifiedEvidence> verify_tpm_evidence(const DeviceEvidence& d, const Veri
     }
   }
   nlohmann::json n = {{"tee", "tpm"},
-                      {"evidence_verified", check.verdict.accepted},
-                      {"vendor_chain", false},
+                      {"evidence_verified", verdict.accepted},
+                      {"vendor_chain", verdict.accepted},
                       {"registers", registers},
                       {"report_data", hex_encode(parsed.extra_data)},
-                      {"signer", "ak:" + hex_encode(ak_digest)},
+                      {"signer", signer},
                       {"native", native}};
-  if (d.event_log && check.verdict.accepted) {
+  if (d.event_log && verdict.accepted) {
     CONCIERGE_ASSIGN_OR_RETURN(n["log"], log_claims(*d.event_log, parsed, pcrs, ctx));
   }
-  if (!check.verdict.accepted) n["reason"] = check.verdict.reason;
+  if (!verdict.accepted) n["reason"] = verdict.reason;
   out.normalized = std::move(n);
   return out;
 }

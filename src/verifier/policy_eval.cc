@@ -199,6 +199,7 @@ class Evaluator {
   // One member (or the whole claim) against one reference set.
   bool match_set(const std::string& set_name, const std::string& path, const Json& actual,
                  ConditionTrace& t) {
+    t.reference_set = set_name;
     const ReferenceLookup* l = set(set_name);
     if (!l) {
       t.expected = "a value of " + set_name + " (the reference store failed)";
@@ -258,11 +259,26 @@ class Evaluator {
       t.path = path;
       t.op = whole.op;
       t.actual = display(member);
+      if (member.is_null() && l) {
+        // A register the evidence could have reported but left out.
+        note_expired(set_name, *l, path, nullptr);
+        t.absent = true;
+        t.actual = "absent";
+        t.reference_set = set_name;
+        t.expected = "a value of " + set_name + " (" + list_values(*l) + ")";
+        t.message = path + " is absent from the evidence, but " + set_name +
+                    " has reference values (" + list_values(*l) + ")";
+        t.passed = false;
+        ok = false;
+        trace.push_back(std::move(t));
+        continue;
+      }
       t.passed = match_set(set_name, path, member, t);
       ok = ok && t.passed;
       trace.push_back(std::move(t));
     }
     if (constrained == 0) {
+      whole.reference_set = prefix + "*";
       whole.expected = "at least one member K with values in " + prefix + "K";
       whole.message = "no member of " + c.path + " has an unexpired reference value under " +
                       prefix + "*: nothing was compared";
@@ -323,6 +339,7 @@ class Evaluator {
     } else if (!v) {
       if (c.op == PolicyOp::kInRefs) {
         const std::string set_name = c.operand.get<std::string>();
+        t.reference_set = set_name;
         if (const ReferenceLookup* l = set(set_name)) note_expired(set_name, *l, c.path, nullptr);
       }
       t.message = c.path + " is absent; expected " + t.expected;
@@ -430,6 +447,20 @@ std::string value_with_tier(int value) {
 }
 
 }  // namespace
+
+std::string ConditionTrace::guest_message() const {
+  if (passed) {
+    if (!reference_set.empty())
+      return path + " " + actual + " is a reference value of " + reference_set;
+    return path + " is " + (absent ? "absent" : actual);
+  }
+  if (!reference_set.empty()) {
+    if (absent) return path + " is absent, but " + reference_set + " has reference values";
+    return path + " " + actual + " is not a reference value of " + reference_set;
+  }
+  if (absent) return path + " is absent (" + op + " does not hold)";
+  return path + " is " + actual + " (" + op + " does not hold)";
+}
 
 ConditionResult evaluate_condition(const Condition& condition, const nlohmann::json& document,
                                    const ReferenceStore& refs, TimePoint now) {

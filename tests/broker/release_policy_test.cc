@@ -26,12 +26,31 @@ TEST(ReleasePolicyTest, InputNamesThePrimaryAndTheWorstStatus) {
   gpu.status = verifier::Tier::kWarning;
   gpu.annotated_evidence = {{"tee", "nvidia"}};
   r.submods["gpu0"] = gpu;
+  r.primary = "snp";
   const Json in = release_input(r);
   EXPECT_EQ(in["status"], "warning");
   EXPECT_EQ(in["tee"], "snp");
   EXPECT_EQ(in["vector"]["executables"], 2);
   EXPECT_EQ(in["claims"]["measurement"], "ab");
   EXPECT_EQ(in["submods"]["gpu0"]["status"], "warning");
+}
+
+TEST(ReleasePolicyTest, ThePrimaryIsTheOneTheVerifierNamedNeverAClaimedName) {
+  // Two submods whose claims both say they are the TEE they are named after:
+  // without the verifier's primary claim there is no primary at all.
+  auto r = result(verifier::Tier::kWarning, 33);
+  verifier::EarSubmod tpm;
+  tpm.status = verifier::Tier::kAffirming;
+  (void)tpm.trust_vector.set(verifier::TrustClaim::kExecutables, 2);
+  tpm.annotated_evidence = {{"tee", "tpm"}};
+  r.submods["tpm"] = tpm;
+  Json in = release_input(r);
+  EXPECT_FALSE(in.contains("tee")) << in.dump();
+  EXPECT_FALSE(in.contains("vector")) << in.dump();
+  r.primary = "snp";
+  in = release_input(r);
+  EXPECT_EQ(in["tee"], "snp");
+  EXPECT_EQ(in["vector"]["executables"], 33);
 }
 
 TEST(ReleasePolicyTest, EveryRuleMustHoldAndTheFirstFailingOneDecides) {

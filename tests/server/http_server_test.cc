@@ -60,19 +60,33 @@ attester::EvidenceCollector snp_collector(std::optional<std::array<std::uint8_t,
   };
 }
 
+// The broker's EAR key set, as a guest would pin it.
+Json pinned_jwks(BrokerHarness& h) {
+  return Json::parse(h.call("GET", "/.well-known/jwks.json").body);
+}
+
+// Plain http, knowingly, with the broker's key set pinned.
+attester::KbsClientOptions pinned_http(BrokerHarness& h) {
+  attester::KbsClientOptions co;
+  co.allow_insecure_http = true;
+  co.broker_jwks = pinned_jwks(h);
+  return co;
+}
+
 TEST(HttpServerTest, TheAgentClientCompletesAnExchange) {
   BrokerHarness h;
   h.now = std::chrono::system_clock::now();
   ASSERT_EQ(h.admin("PUT", "/admin/v0/resources/default/app/token", kSecret).status, 200);
   Running server(h, {});
   for (auto alg : {jose::JweAlg::kEcdhEsA256kw, jose::JweAlg::kRsaOaep256}) {
-    attester::KbsClientOptions co;
+    attester::KbsClientOptions co = pinned_http(h);
     co.key_alg = alg;
     auto client = attester::KbsClient::create(server.url(), co);
     ASSERT_TRUE(client);
     auto attested = (*client)->attest("snp", snp_collector());
     ASSERT_TRUE(attested) << attested.error().to_string();
     ASSERT_FALSE(attested->refused) << attested->reason;
+    EXPECT_TRUE((*client)->ear_verified());
     auto got = (*client)->get_resource("default/app/token");
     ASSERT_TRUE(got) << got.error().to_string();
     ASSERT_FALSE(got->refused) << got->reason;
@@ -85,7 +99,7 @@ TEST(HttpServerTest, TheAgentClientCompletesAnExchange) {
   }
   // A guest with other firmware gets a token (the measurement is a warning)
   // but not the secret: 403, with a reason.
-  auto client = attester::KbsClient::create(server.url());
+  auto client = attester::KbsClient::create(server.url(), pinned_http(h));
   std::array<std::uint8_t, 48> other{};
   auto attested = (*client)->attest("snp", snp_collector(other));
   ASSERT_TRUE(attested);
@@ -96,6 +110,32 @@ TEST(HttpServerTest, TheAgentClientCompletesAnExchange) {
   EXPECT_EQ(got->status, 403);
   EXPECT_NE(got->reason.find("measurement"), std::string::npos) << got->reason;
   EXPECT_TRUE(got->secret.empty());
+}
+
+TEST(HttpServerTest, TheAgentRefusesPlainHttpUnlessToldAndABrokerItDoesNotKnow) {
+  BrokerHarness h;
+  h.now = std::chrono::system_clock::now();
+  ASSERT_EQ(h.admin("PUT", "/admin/v0/resources/default/app/token", kSecret).status, 200);
+  // The host runs a broker of its own (another EAR key) and answers the
+  // guest in the real broker's place: the guest pinned the real one's key.
+  BrokerHarness impostor;
+  impostor.now = std::chrono::system_clock::now();
+  ASSERT_EQ(
+      impostor.admin("PUT", "/admin/v0/resources/default/app/token", "host-chosen key").status,
+      200);
+  Running host(impostor, {});
+  auto plain = attester::KbsClient::create(host.url());
+  ASSERT_FALSE(plain);
+  EXPECT_NE(plain.error().message.find("plain http"), std::string::npos);
+  auto client = attester::KbsClient::create(host.url(), pinned_http(h));
+  ASSERT_TRUE(client) << client.error().to_string();
+  auto attested = (*client)->attest("snp", snp_collector());
+  ASSERT_FALSE(attested);
+  EXPECT_EQ(attested.error().code, Errc::kCrypto);
+  EXPECT_NE(attested.error().message.find("not the broker's"), std::string::npos)
+      << attested.error().to_string();
+  auto got = (*client)->get_resource("default/app/token");
+  ASSERT_FALSE(got);  // nothing verified: no secret is used
 }
 
 TEST(HttpServerTest, BodiesOverTheLimitGet413AndTheServerKeepsServing) {

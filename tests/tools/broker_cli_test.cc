@@ -16,7 +16,10 @@
 
 #include "concierge/attester/kbs_client.h"
 #include "concierge/core/encoding.h"
+#include "concierge/core/jose.h"
 #include "concierge/core/jwe.h"
+#include "concierge/core/private_key.h"
+#include "concierge/core/public_key.h"
 #include "concierge/evidence/snp/simulator.h"
 #include "concierge/verifier/binding.h"
 #include "support/postgres.h"
@@ -88,6 +91,8 @@ struct BrokerSetup {
   TempDir dir;
   std::string admin;  // the admin command prefix, without the URL
   std::string measurement;
+  std::string ear_public_pem;
+  std::string agent_flags;  // plain http, knowingly, with the broker's EAR key pinned
   BrokerSetup() {
     auto sim = run_cli("snp simulate init --dir " + q(dir / "sim") + " --product Genoa");
     EXPECT_EQ(sim.exit_code, 0) << sim.err;
@@ -95,6 +100,14 @@ struct BrokerSetup {
                       q(dir / "admin.pub.pem"));
     EXPECT_EQ(kg.exit_code, 0) << kg.err;
     testing::write_file(dir / "kek", as_bytes(std::string(64, 'a') + "\n"));
+    // The broker's EAR key, made here so that the guests can pin its public half.
+    const PrivateKey ear = PrivateKey::generate_ec(EcCurve::kP256).value();
+    testing::write_file(dir / "ear.pem", as_bytes(ear.to_pem().value()));
+    std::filesystem::permissions(
+        dir / "ear.pem", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+    ear_public_pem = ear.public_key().value().to_pem().value();
+    testing::write_file(dir / "ear.pub.pem", as_bytes(ear_public_pem));
+    agent_flags = " --insecure --broker-jwks " + q(dir / "ear.pub.pem") + " ";
     std::filesystem::permissions(
         dir / "kek", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
     const Json config = {
@@ -126,28 +139,28 @@ TEST(BrokerCliTest, OwnerSetsUpAndASimulatedGuestFetchesItsSecret) {
 
   const std::string url = serve.url() + "/kbs/v0/resource/default/disk/key";
   auto got =
-      run_cli("agent get-resource " + url + " --tee sim-snp --sim-state " + q(s.dir / "sim") +
-              " --measurement " + s.measurement + " --out " + q(s.dir / "got"));
+      run_cli("agent get-resource " + url + s.agent_flags + " --tee sim-snp --sim-state " +
+              q(s.dir / "sim") + " --measurement " + s.measurement + " --out " + q(s.dir / "got"));
   ASSERT_EQ(got.exit_code, 0) << got.err;
   EXPECT_EQ(std::string(as_chars(testing::read_file(s.dir / "got"))), "s3cr3t disk key");
 
   // Other firmware: refused (exit 1), nothing written.
-  auto refused =
-      run_cli("agent get-resource " + url + " --tee sim-snp --sim-state " + q(s.dir / "sim") +
-              " --measurement " + std::string(96, '6') + " --out " + q(s.dir / "stolen"));
+  auto refused = run_cli("agent get-resource " + url + s.agent_flags +
+                         " --tee sim-snp --sim-state " + q(s.dir / "sim") + " --measurement " +
+                         std::string(96, '6') + " --out " + q(s.dir / "stolen"));
   EXPECT_EQ(refused.exit_code, 1) << refused.err;
   EXPECT_NE(refused.err.find("measurement"), std::string::npos) << refused.err;
   EXPECT_FALSE(std::filesystem::exists(s.dir / "stolen"));
 
   // A passport: attest once, fetch with the token.
-  auto token =
-      run_cli("agent attest " + serve.url() + " --tee sim-snp --sim-state " + q(s.dir / "sim") +
-              " --measurement " + s.measurement + " --token-out " + q(s.dir / "token"));
+  auto token = run_cli("agent attest " + serve.url() + s.agent_flags +
+                       " --tee sim-snp --sim-state " + q(s.dir / "sim") + " --measurement " +
+                       s.measurement + " --token-out " + q(s.dir / "token"));
   ASSERT_EQ(token.exit_code, 0) << token.err;
   // The passport's key is the attesting agent's, which is gone: the broker
   // still releases (to that key), and this agent cannot decrypt it.
-  auto passport = run_cli("agent get-resource " + url + " --passport " + q(s.dir / "token") +
-                          " --out " + q(s.dir / "p"));
+  auto passport = run_cli("agent get-resource " + url + s.agent_flags + " --passport " +
+                          q(s.dir / "token") + " --out " + q(s.dir / "p"));
   EXPECT_EQ(passport.exit_code, 2) << passport.err;
   EXPECT_NE(passport.err.find("does not decrypt"), std::string::npos) << passport.err;
 
@@ -174,7 +187,12 @@ TEST(BrokerCliTest, ARestartBetweenAuthAndAttestDoesNotBreakTheExchange) {
   ASSERT_EQ(run_cli(admin + "add-refs " + q(s.dir / "refs.json")).exit_code, 0);
   auto sim = evidence::snp::SnpSimulator::load(s.dir / "sim");
   ASSERT_TRUE(sim);
-  auto client = attester::KbsClient::create(serve.url());
+  attester::KbsClientOptions co;
+  co.allow_insecure_http = true;
+  jose::Jwks pinned;
+  ASSERT_TRUE(pinned.add(PublicKey::from_pem(s.ear_public_pem).value()));
+  co.broker_jwks = pinned.to_json();
+  auto client = attester::KbsClient::create(serve.url(), co);
   ASSERT_TRUE(client);
   bool restarted = false;
   auto attested = (*client)->attest("snp", [&](ByteView report_data, const Json&) -> Result<Json> {

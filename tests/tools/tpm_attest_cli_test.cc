@@ -177,9 +177,20 @@ TEST_F(TpmCli, CredentialActivationProvesTheAkSharesTheEksTpm) {
   EXPECT_EQ(as_chars(testing::read_file(tmp_ / "got-a")), "a 32-byte secret for this AK....");
 
   // Shown AK B (another TPM's), the credential cannot be activated there.
-  auto mc_b =
+  // A name alone cannot be checked for the AK attributes: refused.
+  auto name_only =
       run_cli("tpm make-credential --ek " + q(ek / "ek.pub") + " --ak-name " + q(ak_b / "ak.name") +
-              " --secret " + q(tmp_ / "secret") + " --out " + q(tmp_ / "cred-b"));
+              " --secret " + q(tmp_ / "secret") + " --out " + q(tmp_ / "cred-name"));
+  EXPECT_EQ(name_only.exit_code, 2) << name_only.err;
+  EXPECT_NE(name_only.err.find("attributes"), std::string::npos) << name_only.err;
+  // A name that is not the given AK's: refused.
+  auto wrong_name = run_cli("tpm make-credential --ek " + q(ek / "ek.pub") + " --ak " +
+                            q(ak_b / "ak.pub") + " --ak-name " + q(ak_a / "ak.name") +
+                            " --secret " + q(tmp_ / "secret") + " --out " + q(tmp_ / "cred-x"));
+  EXPECT_EQ(wrong_name.exit_code, 1) << wrong_name.err;
+  auto mc_b = run_cli("tpm make-credential --ek " + q(ek / "ek.pub") + " --ak " +
+                      q(ak_b / "ak.pub") + " --ak-name " + q(ak_b / "ak.name") + " --secret " +
+                      q(tmp_ / "secret") + " --out " + q(tmp_ / "cred-b"));
   ASSERT_EQ(mc_b.exit_code, 0) << mc_b.err;
   auto act_b = run_cli("tpm activate --tcti " + b->tcti() + " --ak " + q(ak_b) + " --credential " +
                        q(tmp_ / "cred-b") + " --out " + q(tmp_ / "got-b"));

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <set>
 
 #include "concierge/core/encoding.h"
 #include "concierge/core/time.h"
@@ -244,10 +245,19 @@ struct TpmGuest {
   std::string kernel_digest;
 };
 
-TpmGuest tpm_guest(const evidence::tpm::SoftQuoter& quoter, const std::string& kernel) {
+// `log_omits`: PCRs whose events the log that is sent leaves out (the
+// quote still has their values).
+TpmGuest tpm_guest(const evidence::tpm::SoftQuoter& quoter, const std::string& kernel,
+                   const std::set<unsigned>& log_omits = {}) {
   measure::EventLogWriter w({HashAlg::kSha256});
+  measure::EventLogWriter sent({HashAlg::kSha256});
   w.add(4, measure::event_type::kEfiBootServicesApplication, as_bytes("bootloader v1")).value();
   auto k = w.add(9, measure::event_type::kIpl, as_bytes(kernel)).value();
+  if (log_omits.count(4) == 0) {
+    sent.add(4, measure::event_type::kEfiBootServicesApplication, as_bytes("bootloader v1"))
+        .value();
+  }
+  if (log_omits.count(9) == 0) sent.add(9, measure::event_type::kIpl, as_bytes(kernel)).value();
   const Bytes log = w.bytes();
   auto replayed = measure::replay(measure::parse_event_log(log).value()).value();
   const measure::PcrBank* bank = replayed.bank(HashAlg::kSha256);
@@ -262,7 +272,7 @@ TpmGuest tpm_guest(const evidence::tpm::SoftQuoter& quoter, const std::string& k
   DeviceEvidence& d = g.envelope.primary;
   d.tee = "tpm";
   d.evidence = q.attest;
-  d.event_log = log;
+  d.event_log = sent.bytes();
   d.runtime_data = runtime("tpm-n");
   d.endorsements["signature"] = base64_encode(q.signature);
   d.endorsements["ak"] = base64_encode(q.ak_public);
@@ -280,10 +290,11 @@ TEST(AppraiseTpm, KnownBootIsAffirmedAndASubstitutedKernelIsNamed) {
   ASSERT_TRUE(quoter) << quoter.error().to_string();
   const TpmGuest good = tpm_guest(*quoter, "vmlinuz 6.1");
   // Reference values from the known-good boot: its PCRs and its events.
+  MemoryReferenceStore enrolled;
+  enrolled.add(ref("tpm.ak", good.ak_signer)).value();
   auto first = appraise_envelope(good.envelope, [&] {
-    static MemoryReferenceStore none;
     AppraiseOptions o;
-    o.refs = &none;
+    o.refs = &enrolled;
     return o;
   }());
   ASSERT_TRUE(first) << first.error().to_string();
@@ -293,7 +304,7 @@ TEST(AppraiseTpm, KnownBootIsAffirmedAndASubstitutedKernelIsNamed) {
   MemoryReferenceStore refs;
   refs.add(ref("tpm.ak", good.ak_signer)).value();
   for (const auto& [name, value] : n["registers"].items()) {
-    refs.add(ref("tpm." + name, value.get<std::string>())).value();
+    if (!value.is_null()) refs.add(ref("tpm." + name, value.get<std::string>())).value();
   }
   for (const auto& e : n["log"]["unknown_events"]) {
     refs.add(ref("tpm.event_digest", e["digest"].get<std::string>())).value();
@@ -341,7 +352,11 @@ TEST(AppraiseReal, MilanReportOfADebuggableGuestIsContraindicated) {
   ASSERT_TRUE(a) << a.error().to_string();
   const Appraisal& ap = a->devices[0].appraisal;
   EXPECT_EQ(a->devices[0].evidence.normalized["root"], "builtin");
-  EXPECT_EQ(ap.vector.get(TrustClaim::kHardware), trust_value::kGenuineHardware);
+  // Genuine, but its REPORTED_TCB (bootloader 2) is below Milan's minimum.
+  EXPECT_EQ(ap.vector.get(TrustClaim::kHardware), 32);
+  EXPECT_NE(a->explain_text().find("tcb-minimum"), std::string::npos) << a->explain_text();
+  EXPECT_EQ(a->devices[0].evidence.normalized["tcb_minimum"]["below"],
+            "bootloader SPL 2 is below the minimum 4 for Milan");
   EXPECT_EQ(ap.vector.get(TrustClaim::kExecutables), trust_value::kApprovedRuntime);
   EXPECT_EQ(ap.vector.get(TrustClaim::kConfiguration), trust_value::kUnsupportableConfig);
   EXPECT_EQ(a->status, Tier::kContraindicated);
@@ -363,6 +378,7 @@ TEST(AppraiseTpm, ALogThatDoesNotMatchTheQuoteIsNotAffirmed) {
   const TpmGuest other = tpm_guest(*quoter, "vmlinuz other");
   good.envelope.primary.event_log = other.envelope.primary.event_log;
   MemoryReferenceStore refs;
+  refs.add(ref("tpm.ak", good.ak_signer)).value();
   AppraiseOptions o;
   o.refs = &refs;
   auto a = appraise_envelope(good.envelope, o);
@@ -373,6 +389,117 @@ TEST(AppraiseTpm, ALogThatDoesNotMatchTheQuoteIsNotAffirmed) {
       << log.dump();
   EXPECT_EQ(a->devices[0].appraisal.vector.get(TrustClaim::kExecutables),
             trust_value::kUnrecognizedRuntime);
+}
+
+}  // namespace
+}  // namespace concierge::verifier
+
+namespace concierge::verifier {
+namespace {
+
+// The known-good TPM boot's reference values: the AK, the PCRs, the events.
+MemoryReferenceStore tpm_refs(const TpmGuest& good) {
+  MemoryReferenceStore enrolled;
+  enrolled.add(ref("tpm.ak", good.ak_signer)).value();
+  AppraiseOptions o;
+  o.refs = &enrolled;
+  auto first = appraise_envelope(good.envelope, o).value();
+  const auto& n = first.devices[0].evidence.normalized;
+  MemoryReferenceStore refs;
+  refs.add(ref("tpm.ak", good.ak_signer)).value();
+  for (const auto& [name, value] : n["registers"].items()) {
+    if (!value.is_null()) refs.add(ref("tpm." + name, value.get<std::string>())).value();
+  }
+  for (const auto& e : n["log"]["unknown_events"]) {
+    refs.add(ref("tpm.event_digest", e["digest"].get<std::string>())).value();
+  }
+  return refs;
+}
+
+// A known-good TPM guest, its reference values, and an envelope of its
+// whose "log" claim must not match, naming `why`.
+void expect_log_mismatch(const Envelope& envelope, const AppraiseOptions& o,
+                         const std::string& why) {
+  auto a = appraise_envelope(envelope, o);
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_NE(a->status, Tier::kAffirming) << a->explain_text();
+  const auto& log = a->devices[0].evidence.normalized["log"];
+  EXPECT_EQ(log["matches_registers"], false);
+  EXPECT_NE(log["mismatch"].get<std::string>().find(why), std::string::npos) << log.dump();
+}
+
+TEST(AppraiseTpm, ALogThatLeavesOutAQuotedPcrsEventsOrNoLogIsNotAffirming) {
+  auto quoter = evidence::tpm::SoftQuoter::create().value();
+  TpmGuest good = tpm_guest(quoter, "vmlinuz 6.1");
+  MemoryReferenceStore refs = tpm_refs(good);
+  AppraiseOptions o;
+  o.refs = &refs;
+  ASSERT_EQ(appraise_envelope(good.envelope, o).value().status, Tier::kAffirming);
+  // PCR 4's events dropped from the log: the quoted PCR 4 no longer replays.
+  const TpmGuest partial = tpm_guest(quoter, "vmlinuz 6.1", {4});
+  expect_log_mismatch(partial.envelope, o, "sha256 PCR 4 differs");
+  // No log at all, while event digests are registered.
+  good.envelope.primary.event_log.reset();
+  expect_log_mismatch(good.envelope, o, "the log is required");
+}
+
+TEST(AppraiseTpm, AQuoteByAnAkThatIsNotEnrolledIsRejectedWhateverThePolicy) {
+  auto quoter = evidence::tpm::SoftQuoter::create().value();
+  const TpmGuest good = tpm_guest(quoter, "vmlinuz 6.1");
+  MemoryReferenceStore refs = tpm_refs(good);
+  refs.remove("tpm.ak").value();
+  AppraiseOptions o;
+  o.refs = &refs;
+  // An owner policy with no hardware rule at all.
+  o.policies.emplace("tpm", parse_policy(R"({"id": "lax", "version": 1, "rules": [
+      {"id": "pcrs", "claim": "executables",
+       "when": {"path": "registers", "each_in_refs": "tpm."}, "then": 2, "else": 33}]})")
+                                .value());
+  auto a = appraise_envelope(good.envelope, o);
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_EQ(a->devices[0].evidence.normalized["evidence_verified"], false);
+  EXPECT_NE(a->status, Tier::kAffirming);
+  EXPECT_NE(a->devices[0].evidence.verdict.reason.find("not an enrolled AK (tpm.ak)"),
+            std::string::npos)
+      << a->devices[0].evidence.verdict.reason;
+}
+
+TEST(AppraiseEnvelope, AdditionalDevicesBindTheEnvelopesRuntimeDataAndThePrimaryIsNamed) {
+  auto quoter = evidence::tpm::SoftQuoter::create().value();
+  const TpmGuest good = tpm_guest(quoter, "vmlinuz 6.1");
+  MemoryReferenceStore refs = tpm_refs(good);
+  AppraiseOptions o;
+  o.refs = &refs;
+  o.require_binding = true;
+  // The same quote as an additional device of an envelope whose runtime
+  // data is another: bound to "tpm-n", not to "other", so not bound.
+  Envelope e = good.envelope;
+  DeviceEvidence extra = good.envelope.primary;
+  extra.runtime_data = nullptr;
+  e.additional_devices["vtpm"] = extra;
+  auto a = appraise_envelope(e, o);
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_TRUE(a->all_bound());
+  EXPECT_EQ(a->attestation_result(std::chrono::seconds(60), "t").primary, "tpm");
+  e.primary.runtime_data = runtime("other");
+  a = appraise_envelope(e, o);
+  ASSERT_TRUE(a) << a.error().to_string();
+  EXPECT_FALSE(a->all_bound());
+  ASSERT_EQ(a->devices.size(), 2u);
+  EXPECT_FALSE(a->devices[1].binding.value().accepted);
+  // Its own runtime data, or the primary's name, is refused.
+  e = good.envelope;
+  extra.runtime_data = runtime("tpm-n");
+  e.additional_devices["vtpm"] = extra;
+  EXPECT_FALSE(appraise_envelope(e, o));
+  e = good.envelope;
+  extra.runtime_data = nullptr;
+  e.additional_devices["tpm"] = extra;
+  EXPECT_FALSE(appraise_envelope(e, o));
+  // Without runtime data, binding is required.
+  e = good.envelope;
+  e.primary.runtime_data = nullptr;
+  EXPECT_FALSE(appraise_envelope(e, o));
 }
 
 }  // namespace

@@ -45,6 +45,17 @@ TEST(Envelope, MalformedMembersAreNamed) {
           Case{R"({"tee": "snp", "evidence": "AQID", "additional_devices": {"gpu0": {"tee": "x",
                  "evidence": "AQID", "additional_devices": {}}}})",
                "additional_devices.gpu0.additional_devices"},
+          // One runtime data per envelope: a device may not bring its own.
+          Case{R"({"tee": "snp", "evidence": "AQID", "additional_devices": {"gpu0": {"tee": "tpm",
+                 "evidence": "AQID", "runtime_data": {"nonce": "old", "tee-pubkey": {}}}}})",
+               "additional_devices.gpu0.runtime_data"},
+          // The primary's name is the primary's.
+          Case{R"({"tee": "snp", "evidence": "AQID", "additional_devices": {"snp": {"tee": "tpm",
+                 "evidence": "AQID"}}})",
+               "additional_devices.snp"},
+          Case{R"({"tee": "snp", "evidence": "AQID", "additional_devices": {"GPU 0": {"tee": "tpm",
+                 "evidence": "AQID"}}})",
+               "additional_devices"},
       }) {
     auto e = parse_envelope(std::string_view(c.json));
     ASSERT_FALSE(e) << c.json;

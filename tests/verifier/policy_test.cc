@@ -446,6 +446,10 @@ Json snp_claims() {
           {"debug", false},
           {"measurement", kMeasurement},
           {"svn", {{"bootloader", 4}, {"tee", 0}, {"snp", 22}, {"microcode", 213}}},
+          {"product", "Milan"},
+          {"vmpl", 0},
+          {"migration_agent", false},
+          {"tcb_minimum", {{"met", true}}},
           {"report_data", std::string(128, '0')}};
 }
 
@@ -698,9 +702,9 @@ TEST(DefaultPolicy, TpmPcrsAndRuntimeOpaqueAbsent) {
                  {"registers", {{"pcr0", "00"}, {"pcr7", "77"}, {"pcr14", "ee"}}}};
   MemoryReferenceStore refs;
   ASSERT_TRUE(refs.add_all({ref("tpm.pcr0", "00"), ref("tpm.pcr7", "77")}));
-  // An AK that was never enrolled: unsafe hardware.
+  // An AK the verifier did not find enrolled: unsafe hardware.
   EXPECT_EQ(appraise(policy, claims, refs, kNow).vector.get(TrustClaim::kHardware), 32);
-  ASSERT_TRUE(refs.add(ref("tpm.ak", "ak:0123")));
+  claims["vendor_chain"] = true;
   Appraisal a = appraise(policy, claims, refs, kNow);
   EXPECT_EQ(a.status, Tier::kAffirming) << a.explain_text();
   EXPECT_EQ(a.vector.get(TrustClaim::kExecutables), 2);
@@ -764,6 +768,81 @@ TEST(PolicyExplain, ClippingKeepsUtf8Valid) {
   MemoryReferenceStore refs;
   Appraisal a = appraise(*policy, {{"evidence_verified", true}, {"tee", "snp"}}, refs, kNow);
   EXPECT_NO_THROW((void)a.to_json().dump(2));
+}
+
+}  // namespace
+}  // namespace concierge::verifier
+
+namespace concierge::verifier {
+namespace {
+
+TEST(DefaultPolicy, TpmPcrWithReferenceValuesThatWasNotQuotedIsNotAffirming) {
+  // The attester chooses the selection: a PCR with reference values that
+  // the quote leaves out (null in "registers") must not pass unnoticed.
+  auto policy = default_policy("tpm").value();
+  Json claims = {{"tee", "tpm"},
+                 {"evidence_verified", true},
+                 {"vendor_chain", true},
+                 {"signer", "ak:0123"},
+                 {"registers", {{"pcr0", "00"}, {"pcr4", nullptr}, {"pcr7", nullptr}}}};
+  MemoryReferenceStore refs;
+  ASSERT_TRUE(refs.add_all({ref("tpm.pcr0", "00"), ref("tpm.pcr4", "44"), ref("tpm.pcr7", "77")}));
+  Appraisal a = appraise(policy, claims, refs, kNow);
+  EXPECT_NE(a.status, Tier::kAffirming) << a.explain_text();
+  EXPECT_EQ(a.vector.get(TrustClaim::kExecutables), 33);
+  EXPECT_NE(a.explain_text().find("registers.pcr4 is absent from the evidence, but tpm.pcr4"),
+            std::string::npos)
+      << a.explain_text();
+  // Quoting them all, with the right values, affirms.
+  claims["registers"]["pcr4"] = "44";
+  claims["registers"]["pcr7"] = "77";
+  EXPECT_EQ(appraise(policy, claims, refs, kNow).status, Tier::kAffirming);
+  // A null member whose set has no values constrains nothing.
+  claims["registers"]["pcr9"] = nullptr;
+  EXPECT_EQ(appraise(policy, claims, refs, kNow).status, Tier::kAffirming);
+}
+
+TEST(DefaultPolicy, SnpTcbBelowMinimumVmplAndMigrationAgentAreNotAffirming) {
+  auto policy = default_policy("snp").value();
+  MemoryReferenceStore refs;
+  ASSERT_TRUE(refs.add(ref("snp.measurement", kMeasurement)));
+  Json claims = snp_claims();
+  ASSERT_EQ(appraise(policy, claims, refs, kNow).status, Tier::kAffirming);
+  claims["tcb_minimum"] = {{"met", false}, {"below", "microcode SPL 100 is below 213"}};
+  Appraisal a = appraise(policy, claims, refs, kNow);
+  EXPECT_EQ(a.vector.get(TrustClaim::kHardware), 32) << a.explain_text();
+  claims = snp_claims();
+  claims["vmpl"] = 2;
+  EXPECT_EQ(appraise(policy, claims, refs, kNow).vector.get(TrustClaim::kConfiguration), 96);
+  claims = snp_claims();
+  claims["migration_agent"] = true;
+  EXPECT_EQ(appraise(policy, claims, refs, kNow).vector.get(TrustClaim::kConfiguration), 96);
+  // Claims an older verifier would not have produced are absent: not affirming.
+  claims = snp_claims();
+  claims.erase("tcb_minimum");
+  EXPECT_NE(appraise(policy, claims, refs, kNow).status, Tier::kAffirming);
+}
+
+TEST(ConditionTrace, TheGuestMessageNeverListsAcceptedValues) {
+  MemoryReferenceStore refs;
+  ASSERT_TRUE(refs.add(ref("snp.measurement", kMeasurement)));
+  Json claims = snp_claims();
+  claims["measurement"] = std::string(96, 'b');
+  Appraisal a = appraise(default_policy("snp").value(), claims, refs, kNow);
+  bool seen = false;
+  for (const auto& r : a.rules) {
+    for (const auto& t : r.trace) {
+      EXPECT_EQ(t.guest_message().find(kMeasurement), std::string::npos) << t.guest_message();
+      if (!t.passed && t.path == "measurement") {
+        seen = true;
+        EXPECT_NE(t.message.find(kMeasurement), std::string::npos);  // the owner's text has it
+        EXPECT_NE(t.guest_message().find("is not a reference value of snp.measurement"),
+                  std::string::npos)
+            << t.guest_message();
+      }
+    }
+  }
+  EXPECT_TRUE(seen);
 }
 
 }  // namespace

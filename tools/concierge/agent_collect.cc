@@ -127,15 +127,16 @@ Result<Json> sim_tpm(const AgentSource& s, ByteView report_data) {
     }
   }
   CONCIERGE_ASSIGN_OR_RETURN(auto q, quoter.quote(HashAlg::kSha256, pcrs, report_data));
-  CONCIERGE_ASSIGN_OR_RETURN(PublicKey ak, quoter.ak());
-  CONCIERGE_ASSIGN_OR_RETURN(std::string ak_pem, ak.to_pem());
   attester::tpm::PcrValues values;
   values[HashAlg::kSha256] = std::move(pcrs);
-  return Json{
-      {"evidence", base64_encode(q.attest)},
-      {"endorsements",
-       {{"signature", base64_encode(q.signature)}, {"ak", ak_pem}, {"pcrs", pcrs_json(values)}}},
-      {"event_log", base64_encode(record.event_log)}};
+  // The AK's public area (not only its key), as a real TPM's agent sends
+  // it: enrolment checks its attributes.
+  return Json{{"evidence", base64_encode(q.attest)},
+              {"endorsements",
+               {{"signature", base64_encode(q.signature)},
+                {"ak", base64_encode(q.ak_public)},
+                {"pcrs", pcrs_json(values)}}},
+              {"event_log", base64_encode(record.event_log)}};
 }
 
 Result<Json> real_tpm(const AgentSource& s, ByteView report_data) {

@@ -18,8 +18,12 @@
 #include "agent_collect.h"
 #include "cli.h"
 #include "concierge/attester/kbs_client.h"
+#include "concierge/core/digest.h"
 #include "concierge/core/encoding.h"
+#include "concierge/core/jose.h"
+#include "concierge/core/public_key.h"
 #include "concierge/core/state_files.h"
+#include "concierge/evidence/tpm/tpm_public.h"
 #include "concierge/verifier/appraise.h"
 #include "concierge/verifier/binding.h"
 #include "concierge/verifier/envelope.h"
@@ -37,9 +41,34 @@ struct AgentOptions {
   std::string passport;
   std::string token_out;
   std::string ca;
+  std::string broker_jwks;
+  bool insecure = false;
   bool rsa = false;
   bool quiet = false;
 };
+
+// The broker's pinned EAR key set: a JWK Set file, or a PEM public key.
+Result<Json> pinned_jwks(const std::string& path) {
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes data, read_file(path));
+  const std::string text(as_chars(data));
+  if (text.find("-----BEGIN") != std::string::npos) {
+    CONCIERGE_ASSIGN_OR_RETURN(PublicKey key, PublicKey::from_pem(text));
+    jose::Jwks set;
+    CONCIERGE_RETURN_IF_ERROR(set.add(key));
+    return set.to_json();
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(jose::Jwks set, jose::Jwks::from_json_text(text));
+  return set.to_json();
+}
+
+void add_broker_options(CLI::App* c, AgentOptions& o) {
+  c->add_option("--ca", o.ca, "For https: the CA certificate to trust");
+  c->add_option("--broker-jwks", o.broker_jwks,
+                "The broker's EAR key (JWK Set or PEM public key) to verify the attestation "
+                "result with (default over https: the broker's /.well-known/jwks.json)");
+  c->add_flag("--insecure", o.insecure,
+              "Allow plain http: nothing then proves the answers come from the broker");
+}
 
 void add_source_options(CLI::App* c, AgentSource& s) {
   c->add_option("--tee", s.tee, "auto, snp, tdx, tpm, sim-snp, sim-tdx or sim-tpm")
@@ -61,6 +90,19 @@ Result<std::unique_ptr<attester::KbsClient>> client_for(const AgentOptions& o,
   attester::KbsClientOptions co;
   if (!o.ca.empty()) co.ca_certificate = o.ca;
   if (o.rsa) co.key_alg = jose::JweAlg::kRsaOaep256;
+  if (!o.broker_jwks.empty()) {
+    CONCIERGE_ASSIGN_OR_RETURN(co.broker_jwks, pinned_jwks(o.broker_jwks));
+  }
+  co.allow_insecure_http = o.insecure;
+  if (o.insecure && base.rfind("http://", 0) == 0) {
+    std::fprintf(stderr,
+                 "concierge: WARNING: --insecure: plain http, so the host can read and answer "
+                 "this exchange in the broker's place%s\n",
+                 o.broker_jwks.empty()
+                     ? "; and with no --broker-jwks nothing verifies the attestation result"
+                     : "; the attestation result is verified with --broker-jwks, the secret's "
+                       "origin is not");
+  }
   return attester::KbsClient::create(base, co);
 }
 
@@ -74,6 +116,9 @@ int attest_with(attester::KbsClient& client, AgentOptions& o, std::string* token
   });
   if (!result) return report("attest", result.error());
   if (result->refused) return report_rejected(result->reason);
+  if (!client.ear_verified()) {
+    std::fprintf(stderr, "concierge: WARNING: the attestation result was not verified\n");
+  }
   if (token) *token = result->token;
   if (!o.quiet) std::fprintf(stderr, "concierge: attested (%s): token issued\n", tee->c_str());
   return kExitOk;
@@ -126,6 +171,30 @@ int attest_only(AgentOptions& o) {
   return kExitOk;
 }
 
+// The "ak:<SHA-256 of its SPKI>" of the AK in a TPM device's evidence, once
+// its public area shows the attributes of a restricted signing key bound to
+// its TPM; kInvalidArgument otherwise (a bare PEM key cannot show them).
+Result<std::string> enrolable_ak(const verifier::DeviceEvidence& d) {
+  const auto it = d.endorsements.find("ak");
+  if (it == d.endorsements.end() || !it->is_string()) {
+    return fail(Errc::kInvalidArgument, "the evidence carries no AK");
+  }
+  const std::string text = it->get<std::string>();
+  if (text.find("-----BEGIN") != std::string::npos) {
+    return fail(Errc::kInvalidArgument,
+                "the AK is a bare public key: its TPM attributes cannot be checked, so it "
+                "cannot be enrolled (send its TPM2B_PUBLIC)");
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes area, base64_decode(text));
+  CONCIERGE_ASSIGN_OR_RETURN(evidence::tpm::TpmPublic ak, evidence::tpm::parse_tpm_public(area));
+  if (Verdict v = evidence::tpm::check_ak_attributes(ak); !v) {
+    return fail(Errc::kInvalidArgument, "the AK cannot be enrolled: " + v.reason);
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes spki, ak.key.to_der());
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes d256, digest(HashAlg::kSha256, spki));
+  return "ak:" + hex_encode(d256);
+}
+
 // Reference values of a known-good machine: its evidence, verified with the
 // simulator's or vendor's roots as configured, reduced to the sets the
 // default policies read.
@@ -145,6 +214,13 @@ int reference(AgentOptions& o) {
   if (!envelope) return report("evidence", envelope.error());
   verifier::VerifierContext ctx;
   ctx.known_event_digests.emplace();
+  if (*tee == "tpm") {
+    // This command enrols the AK: only a restricted signing key that cannot
+    // leave its TPM (fixedTPM, fixedParent, sensitiveDataOrigin) may be.
+    auto ak = enrolable_ak(envelope->primary);
+    if (!ak) return report("--ak", ak.error());
+    ctx.enrolled_keys = std::set<std::string>{*ak};
+  }
   auto verified = kind->verify(envelope->primary, ctx);
   if (!verified) return report("evidence", verified.error());
   const Json& n = verified->normalized;
@@ -159,7 +235,7 @@ int reference(AgentOptions& o) {
   const Json registers = n.value("registers", Json::object());
   if (*tee == "tpm") {
     add("tpm.ak", n.value("signer", Json()));
-    for (const auto& [reg, v] : registers.items()) add("tpm." + reg, v);
+    for (const auto& [reg, v] : registers.items()) add("tpm." + reg, v);  // nulls: not quoted
     if (n.contains("log") && n["log"].contains("unknown_events")) {
       for (const auto& e : n["log"]["unknown_events"])
         add("tpm.event_digest", e.value("digest", Json()));
@@ -193,7 +269,7 @@ void register_agent(CLI::App& app, Context& ctx) {
   add_source_options(g, o->source);
   g->add_option("--out", o->out, "Where the secret goes (mode 0600; default: standard output)");
   g->add_option("--passport", o->passport, "Present this EAR (from `agent attest`) instead");
-  g->add_option("--ca", o->ca, "For https: the CA certificate to trust");
+  add_broker_options(g, *o);
   g->add_flag("--rsa", o->rsa, "An RSA-3072 ephemeral key (RSA-OAEP-256) instead of P-256");
   g->add_flag("--quiet", o->quiet, "No progress on standard error");
   g->callback([o, &ctx] { ctx.exit_code = get_resource(*o); });
@@ -202,7 +278,7 @@ void register_agent(CLI::App& app, Context& ctx) {
   a->add_option("url", o->url, "http(s)://broker:port")->required();
   add_source_options(a, o->source);
   a->add_option("--token-out", o->token_out, "Write the token here (default: standard output)");
-  a->add_option("--ca", o->ca, "For https: the CA certificate to trust");
+  add_broker_options(a, *o);
   a->add_flag("--quiet", o->quiet, "No progress on standard error");
   a->callback([o, &ctx] { ctx.exit_code = attest_only(*o); });
 

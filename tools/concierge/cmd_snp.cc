@@ -54,7 +54,7 @@ void print_text(const nlohmann::json& c) {
   std::printf("  platform_info      %s: %s\n", c["platform_info"]["raw"].get<std::string>().c_str(),
               flags_text(c["platform_info"]).c_str());
   std::printf("  signing_key        %s%s%s\n", c["signing_key"].get<std::string>().c_str(),
-              c["mask_chip_key"].get<bool>() ? ", chip id masked" : "",
+              c["mask_chip_key"].get<bool>() ? ", chip key masked (unsigned)" : "",
               c["author_key_en"].get<bool>() ? ", author key" : "");
   std::printf("  chip_id            %s\n", c["chip_id"].get<std::string>().c_str());
   std::printf("  current_tcb        %s\n", tcb_text(c["current_tcb"]).c_str());

@@ -35,6 +35,7 @@ struct ReportOptions {
   unsigned guest_svn = 0;
   bool vlek = false;
   bool mask_chip_id = false;
+  bool mask_chip_key = false;
   std::string out;
   std::string certs_out;
 };
@@ -102,7 +103,8 @@ Result<snp::ReportRequest> build_request(const ReportOptions& o) {
     CONCIERGE_ASSIGN_OR_RETURN(r.reported_tcb, hex_u64(o.reported_tcb, "--reported-tcb"));
   }
   r.signing_key = o.vlek ? snp::SigningKey::kVlek : snp::SigningKey::kVcek;
-  r.mask_chip_key = o.mask_chip_id;
+  r.mask_chip_id = o.mask_chip_id;
+  r.mask_chip_key = o.mask_chip_key;
   return r;
 }
 
@@ -159,7 +161,9 @@ void register_snp_simulator(CLI::App& snp, Context& ctx) {
   r->add_option("--reported-tcb", rep->reported_tcb,
                 "REPORTED_TCB as a raw 64-bit hex value (default: the VCEK's TCB)");
   r->add_flag("--vlek", rep->vlek, "Sign with the VLEK (needs `init --vlek`)");
-  r->add_flag("--mask-chip-id", rep->mask_chip_id, "Report CHIP_ID as zeros (MASK_CHIP_KEY)");
+  r->add_flag("--mask-chip-id", rep->mask_chip_id, "Report CHIP_ID as zeros (MASK_CHIP_ID)");
+  r->add_flag("--mask-chip-key", rep->mask_chip_key,
+              "The VCEK disabled (MASK_CHIP_KEY): a zero signature, which verifiers reject");
   r->add_option("--out", rep->out, "Report file (default: standard output)");
   r->add_option("--certs-out", rep->certs_out,
                 "Also write the extended report's certificate table");

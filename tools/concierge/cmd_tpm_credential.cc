@@ -65,23 +65,29 @@ struct MakeCredentialOptions {
 int make_credential(const MakeCredentialOptions& o) {
   auto ek = load_ek(o.ek);
   if (!ek) return report(o.ek, ek.error());
-  Bytes name;
-  if (!o.ak.empty()) {
-    auto data = read_file(o.ak);
-    if (!data) return report(o.ak, data.error());
-    auto ak = evidence::tpm::parse_tpm_public(*data);
-    if (!ak) return report(o.ak, ak.error());
-    // Only a restricted signing key bound to its TPM is worth a credential.
-    Verdict v = evidence::tpm::check_ak_attributes(*ak);
-    if (!v.accepted) return report_rejected("AK: " + v.reason);
-    name = ak->name;
-  } else if (!o.ak_name.empty()) {
-    auto data = read_file(o.ak_name);
-    if (!data) return report(o.ak_name, data.error());
-    name = std::move(*data);
-  } else {
+  // The AK's public area is required: a name alone is a digest that cannot
+  // show the attributes, and a credential activated for it would enrol any
+  // key the TPM holds (one that can leave it, or decrypt) as an AK.
+  if (o.ak.empty()) {
     return report("make-credential",
-                  make_error(Errc::kInvalidArgument, "give --ak (TPM2B_PUBLIC) or --ak-name"));
+                  make_error(Errc::kInvalidArgument,
+                             "give --ak (its TPM2B_PUBLIC): the AK's attributes must be checked, "
+                             "which its name alone cannot show"));
+  }
+  auto data = read_file(o.ak);
+  if (!data) return report(o.ak, data.error());
+  auto ak = evidence::tpm::parse_tpm_public(*data);
+  if (!ak) return report(o.ak, ak.error());
+  // Only a restricted signing key bound to its TPM is worth a credential.
+  Verdict v = evidence::tpm::check_ak_attributes(*ak);
+  if (!v.accepted) return report_rejected("AK: " + v.reason);
+  Bytes name = ak->name;
+  if (!o.ak_name.empty()) {
+    auto given = read_file(o.ak_name);
+    if (!given) return report(o.ak_name, given.error());
+    if (*given != name) {
+      return report_rejected("AK: the name in " + o.ak_name + " is not the name of " + o.ak);
+    }
   }
   auto secret = read_file(o.secret);
   if (!secret) return report(o.secret, secret.error());
@@ -146,7 +152,7 @@ void register_tpm_verifier(CLI::App& tpm, Context& ctx) {
   mc->add_option("--ek", mo->ek, "EK: ek.pub (TPM2B_PUBLIC), PEM key, or EK certificate")
       ->required();
   mc->add_option("--ak", mo->ak, "AK public area (ak.pub); its attributes are checked");
-  mc->add_option("--ak-name", mo->ak_name, "AK name (ak.name), instead of --ak");
+  mc->add_option("--ak-name", mo->ak_name, "AK name (ak.name): checked against --ak");
   mc->add_option("--secret", mo->secret, "File with the secret (1 to 32 bytes)")->required();
   mc->add_option("--out", mo->out, "Credential file (tpm2_makecredential format)")->required();
   mc->callback([&ctx, mo] { ctx.exit_code = make_credential(*mo); });

@@ -7,6 +7,17 @@
 // "tee-pubkey": <JWK>}; the collector is given its binding digest
 // (verifier/binding.h) to put in the evidence's report data.
 //
+// Who the broker is: over https the broker's certificate is verified (the
+// system's CAs, or `ca_certificate`). Plain http is refused unless
+// `allow_insecure_http`: without TLS the host can answer in the broker's
+// place. The attestation result (EAR) is verified before any secret is
+// used: its signature under the broker's pinned key set (`broker_jwks`), or
+// when none is pinned, under the key set fetched over the verified https
+// connection (/.well-known/jwks.json); its eat_nonce must be this session's
+// challenge and its key attestation this client's key. Over insecure http
+// with no pinned key set, nothing can be verified: `ear_verified()` stays
+// false and the caller must say so.
+//
 // Outcomes: an Error when the exchange could not happen (the broker is
 // unreachable, answered something that is not the protocol, or said our
 // request was malformed: 400/413); a refusal (KbsResult::refused with the
@@ -41,6 +52,11 @@ struct KbsClientOptions {
   std::optional<std::filesystem::path> ca_certificate;
   jose::JweAlg key_alg = jose::JweAlg::kEcdhEsA256kw;  // the ephemeral key: P-256 or RSA-3072
   int timeout_seconds = 30;
+  // Permit http:// (no broker authentication at all).
+  bool allow_insecure_http = false;
+  // The broker's EAR verification keys ({"keys": [...]}); null: fetched
+  // over https (never over plain http).
+  nlohmann::json broker_jwks;
 };
 
 struct KbsResult {
@@ -67,14 +83,23 @@ class KbsClient {
 
   const nlohmann::json& tee_pubkey() const { return tee_pubkey_; }
   const PrivateKey& key() const { return key_; }
+  // Whether the last attest's EAR was verified (see above).
+  bool ear_verified() const { return ear_verified_; }
 
  private:
   struct Http;
-  KbsClient(std::unique_ptr<Http> http, PrivateKey key, nlohmann::json tee_pubkey);
+  KbsClient(std::unique_ptr<Http> http, PrivateKey key, nlohmann::json tee_pubkey,
+            KbsClientOptions options, bool https);
+  // The EAR check above; an Error (kCrypto) when the token is not the
+  // broker's answer to this session.
+  Result<bool> verify_token(const std::string& token, const std::string& nonce);
   std::unique_ptr<Http> http_;
   PrivateKey key_;
   nlohmann::json tee_pubkey_;
+  KbsClientOptions options_;
+  bool https_ = false;
   std::string cookie_;
+  bool ear_verified_ = false;
 };
 
 // Splits a resource URL "scheme://host:port/kbs/v0/resource/repo/type/tag"

@@ -73,6 +73,9 @@ struct ReleaseDecision {
   std::string policy_id;
   std::string rule;    // the rule that refused, or "" when allowed
   std::string reason;  // one line: why refused (the decisive leaves), or "all N rules hold"
+  // The same for the guest: the rule and its decisive leaves' guest
+  // messages (ConditionTrace::guest_message), no accepted values, no notes.
+  std::string public_reason;
   nlohmann::json trace = nlohmann::json::array();  // [{"rule", "holds", "trace": [...]}]
 };
 

@@ -6,15 +6,22 @@
 //   1. its kind's verifier from the table (evidence_verifier.h) checks the
 //      evidence and gives normalized claims; a kind not in the table is an
 //      Error (kUnsupported);
-//   2. with runtime data (the device's, else the primary's), "binding" is
-//      whether the report data binds it (binding.h);
+//   2. with runtime data (the envelope's one: additional devices may not
+//      carry their own), "binding" is whether the report data binds it
+//      (binding.h); with require_binding, runtime data must be there;
 //   3. with an event log, its events are compared with the reference set
-//      "<tee>.event_digest", so an unknown event can be named;
+//      "<tee>.event_digest", so an unknown event can be named; for a kind
+//      with event logs, when that set has values and no log was sent, the
+//      "log" claim says so and does not match (leaving the log out may not
+//      skip its appraisal);
+//      a kind whose hardware trust is an enrolled key (TPM: "tpm.ak") gets
+//      the set's values in its context, and its verifier rejects evidence
+//      signed by any other key, whatever the policy says;
 //   4. the policy for its kind (the caller's, else the built-in default)
 //      appraises the normalized claims against the reference values.
 // The envelope's status is the worst device status. The EAR has one submod
 // per device: the primary's named by its kind ("snp"), the others by their
-// envelope names ("gpu0").
+// envelope names ("gpu0"), and names the primary ("concierge.primary-submod").
 //
 // Outcomes: an Error only for input that cannot be understood (malformed
 // envelope, evidence, runtime data, or an unusable reference store); every
@@ -50,6 +57,9 @@ struct AppraiseOptions {
   const ReferenceStore* refs = nullptr;
   // Policies by kind ("snp", ...); a kind without one gets default_policy.
   std::map<std::string, Policy> policies;
+  // Every device must bind runtime data (the key broker's case): an
+  // envelope without runtime data is an Error (kMalformed).
+  bool require_binding = false;
 };
 
 struct DeviceAppraisal {
@@ -65,6 +75,9 @@ struct EnvelopeAppraisal {
   Tier status = Tier::kNone;             // the worst device status
   TimePoint appraised_at;
   std::optional<std::string> nonce;  // the primary's runtime_data.nonce
+
+  // Every device's evidence binds the runtime data.
+  bool all_bound() const;
 
   // {"status", "devices": [{"submod", "tee", "status", "evidence_verified",
   //  "binding", "normalized", "appraisal" (Appraisal::to_json)}]}

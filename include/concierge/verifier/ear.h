@@ -8,6 +8,11 @@
 //     "iat": 1700000000, "exp": 1700000600,
 //     "ear.verifier-id": {"developer": "concierge", "build": "0.1.0"},
 //     "eat_nonce": "...",                                   optional
+//     "concierge.primary-submod": "snp",                    optional: which
+//                                   submod is the attester the session was
+//                                   for (the others are its additional
+//                                   devices); chosen by the verifier, never
+//                                   by a name in the evidence
 //     "submods": {
 //       "snp": {                                            one per attester
 //         "ear.status": "affirming",
@@ -49,6 +54,7 @@
 namespace concierge::verifier {
 
 inline constexpr std::string_view kEarProfile = "tag:github.com,2023:veraison/ear";
+inline constexpr std::string_view kPrimaryClaim = "concierge.primary-submod";
 
 // The appraisal of one attester (an EAR "submod").
 struct EarSubmod {
@@ -72,6 +78,7 @@ struct AttestationResult {
   std::string verifier_developer = "concierge";
   std::string verifier_build;
   std::optional<std::string> nonce;          // "eat_nonce"
+  std::optional<std::string> primary;        // "concierge.primary-submod": a key of submods
   std::map<std::string, EarSubmod> submods;  // "submods", at least one
 
   bool operator==(const AttestationResult&) const = default;

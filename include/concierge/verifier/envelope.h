@@ -7,8 +7,15 @@
 //     "endorsements": {...},           kind-specific, all optional (below)
 //     "event_log": "<base64>",         optional: TCG log (TPM), CCEL (TDX)
 //     "runtime_data": {"nonce": "...", "tee-pubkey": {JWK}},   optional
-//     "additional_devices": {"gpu0": {same members but additional_devices}}
+//     "additional_devices": {"gpu0": {same members but additional_devices
+//                                     and runtime_data}}
 //   }
+//
+// The envelope has one runtime data, the primary's: every device's evidence
+// must bind it (appraise.h), so an additional device cannot bring evidence
+// bound to another (older, replayed) nonce or key. Device names are 1-32
+// characters of [a-z0-9_-] and differ from the primary's TEE name, which
+// names the primary's submod in the attestation result.
 //
 // Endorsements, by kind (base64 for binary, PEM as text):
 //   snp: "vcek" (DER), "cert_table" (the extended report's table),

@@ -5,8 +5,8 @@
 // Normalized claims (one JSON object per device):
 //   "tee"                "snp" | "tdx" | "sgx" | "tpm"
 //   "evidence_verified"  the signatures and the chain verified
-//   "vendor_chain"       ... to a trusted vendor root (TPM: false, the AK's
-//                        trust comes from enrolment, see "signer")
+//   "vendor_chain"       ... to a trusted vendor root (TPM: the AK is an
+//                        enrolled one, see "signer" and enrolled_keys)
 //   "root"               "builtin" (the vendor's root compiled in) or
 //                        "configured" (a root the operator trusted explicitly,
 //                        e.g. a simulator's test root)
@@ -20,11 +20,17 @@
 //                        "unknown_events": [{"register", "event", "description",
 //                        "digest"}] in log order}
 //   "tcb_status"         DCAP's converged status ("unknown" without collateral)
-//   "svn"                SNP {"bootloader", "tee", "snp", "microcode"}, SGX
+//   "svn"                SNP {"bootloader", "tee", "snp", "microcode", and
+//                        "fmc" on Turin} (REPORTED_TCB), SGX
 //                        {"isvsvn", "isvprodid"}, TDX {"tee_tcb_svn"}
 //   "signer"             who signed: SNP chip_id (or the VLEK's CSP), DCAP
 //                        the FMSPC, TPM the SHA-256 of the AK's public key
 //   "report_data"        hex (TPM: the quote's extraData)
+//   SNP only: "product" (Milan, Genoa, Turin), "vmpl" (the requesting
+//   VMPL), "migration_agent" (MIGRATE_MA allowed by the guest policy, or a
+//   migration agent bound: REPORT_ID_MA not all 0xFF), "tcb_minimum"
+//   {"met", "minimum", "below" (the first SPL under it)} against
+//   VerifierContext::snp_min_tcb
 //   "native"             the kind's own claims (its verifier's JSON)
 // Absent members mean "not applicable"; the policy says "absent".
 //
@@ -37,7 +43,9 @@
 // are (they are shared, not owned).
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -57,6 +65,23 @@
 
 namespace concierge::verifier {
 
+// SEV-SNP: the lowest REPORTED_TCB accepted for a product, SPL by SPL
+// (fmc: Turin only).
+struct SnpMinTcb {
+  int bootloader = 0;
+  int tee = 0;
+  int snp = 0;
+  int microcode = 0;
+  std::optional<int> fmc;
+};
+// The documented defaults (docs/policy.md), by AMD's product name: Milan
+// BL 4, TEE 0, SNP 22, microcode 213; Genoa BL 9, TEE 0, SNP 22, microcode
+// 84; Turin FMC 1, BL 1, TEE 1, SNP 3, microcode 72.
+const std::map<std::string, SnpMinTcb>& default_snp_min_tcb();
+// {"Milan": {"bootloader": 4, ...}, ...} -> the table; kMalformed naming
+// the member for an unknown product or SPL, or a value outside 0..255.
+Result<std::map<std::string, SnpMinTcb>> parse_snp_min_tcb(const nlohmann::json& j);
+
 struct VerifierContext {
   // Test roots; empty / unset: the vendors' built-in roots.
   std::vector<evidence::snp::AmdRootSet> snp_roots;
@@ -69,6 +94,16 @@ struct VerifierContext {
   // Known event digests (lowercase hex) for "log.unknown_events"; unset: not
   // computed.
   std::optional<std::set<std::string>> known_event_digests;
+  // For a kind whose hardware trust is an enrolled key (EvidenceKind::
+  // enrolled_keys; TPM: "ak:<SHA-256 of the AK's SubjectPublicKeyInfo>",
+  // lowercase): the enrolled ones. Evidence signed by another key, or with
+  // this unset, is rejected (evidence_verified false).
+  std::optional<std::set<std::string>> enrolled_keys;
+  // DCAP: the lowest tcbEvaluationDataNumber accepted in collateral a guest
+  // sends (used only when the operator configured no collateral folder).
+  std::uint32_t dcap_min_evaluation_number = 0;
+  // SEV-SNP: the minimum REPORTED_TCB per product ("tcb_minimum" claim).
+  std::map<std::string, SnpMinTcb> snp_min_tcb = default_snp_min_tcb();
   // Shared caches (not owned; may be null).
   evidence::snp::AmdChainCache* snp_cache = nullptr;
   evidence::dcap::DcapVerifyCache* dcap_cache = nullptr;
@@ -87,6 +122,11 @@ struct EvidenceKind {
   HashAlg binding_hash;
   std::size_t report_data_size;
   Result<VerifiedEvidence> (*verify)(const DeviceEvidence& device, const VerifierContext& ctx);
+  // Its evidence comes with an event log (the "<tee>.event_digest" set).
+  bool event_log = false;
+  // The reference set of enrolled signing keys its hardware trust rests on
+  // (VerifierContext::enrolled_keys), or nullptr.
+  const char* enrolled_keys = nullptr;
 };
 
 // The table: snp, tdx, sgx, tpm.

@@ -37,7 +37,10 @@
 //                                   of them; at least one member must be so
 //                                   constrained ({"path": "registers",
 //                                   "each_in_refs": "tdx."} checks rtmr0..3
-//                                   against tdx.rtmr0..tdx.rtmr3)
+//                                   against tdx.rtmr0..tdx.rtmr3). A member
+//                                   that is null (a register the evidence
+//                                   could report but did not: TPM PCRs not
+//                                   quoted) fails when its set has values
 //     exists     true / false       the claim is present / absent
 //     empty      true / false       the claim is an empty (true) or a
 //                                   non-empty (false) array, object or string
@@ -166,6 +169,14 @@ struct ConditionTrace {
   // it fail; for a passed rule, one that made it pass.
   bool decisive = false;
   std::string message;  // one sentence: "measurement ab12.. is not a value of snp.measurement ..."
+  // in_refs / each_in_refs: the reference set compared with.
+  std::string reference_set;
+
+  // The sentence for the attester's side (a refusal's detail): the claim
+  // path, the attester's own value and the operator or reference set that
+  // failed, never the expected or accepted values (those go to the owner:
+  // `message`, the audit log).
+  std::string guest_message() const;
 };
 
 struct RuleOutcome {

@@ -278,7 +278,7 @@ Result<AttestationReport> SnpSimulator::build_report(const ReportRequest& q) con
     r.cpuid_model = c.model;
     r.cpuid_stepping = q.cpuid_stepping;
   }
-  if (!q.mask_chip_key) r.chip_id = chip_id_;
+  if (!q.mask_chip_id) r.chip_id = chip_id_;
   r.committed_tcb = q.committed_tcb.value_or(tcb_.raw);
   r.current_build = q.current_build;
   r.current_minor = q.current_minor;
@@ -303,7 +303,9 @@ Result<Bytes> SnpSimulator::sign(const AttestationReport& report) const {
   AttestationReport unsigned_report = report;
   unsigned_report.signature.fill(0);
   Bytes out = serialize_report(unsigned_report);
-  if (report.signer.signing_key == SigningKey::kNone) return out;
+  // No signature: none requested, or the chip key masked (SNP_CONFIG
+  // MASK_CHIP_KEY: the firmware writes zeros).
+  if (report.signer.signing_key == SigningKey::kNone || report.signer.mask_chip_key) return out;
   const Identity* id = signer(report.signer.signing_key);
   if (id == nullptr) {
     return fail(Errc::kInvalidArgument, "a VLEK-signed report needs a simulator with a VLEK");

@@ -210,7 +210,12 @@ Verdict vcek_matches_report(const VcekInfo& info, const AttestationReport& repor
     return Verdict::reject(kind + " productName " + info.product_name + " is not for " +
                            std::string(product_name(product)));
   }
-  if (info.kind == SigningKey::kVcek && !report.signer.mask_chip_key) {
+  // CHIP_ID all zeros: the host set SNP_CONFIG MASK_CHIP_ID. The report is
+  // still signed by this VCEK, so the chip is the one the VCEK names; there
+  // is only no CHIP_ID to compare with its hwID.
+  const bool chip_id_masked = std::all_of(report.chip_id.begin(), report.chip_id.end(),
+                                          [](std::uint8_t b) { return b == 0; });
+  if (info.kind == SigningKey::kVcek && !chip_id_masked) {
     const std::size_t n = std::min(info.hwid.size(), report.chip_id.size());
     const ByteView chip(report.chip_id);
     const bool rest_zero = std::all_of(chip.begin() + static_cast<std::ptrdiff_t>(n), chip.end(),

@@ -83,6 +83,11 @@ Result<SnpVerification> verify_snp(ByteView data, const SnpVerifyOptions& o) {
   if (report.signer.signing_key == SigningKey::kNone) {
     return reject("the report is not signed (SIGNING_KEY is none)");
   }
+  if (report.signer.mask_chip_key) {
+    // SNP_CONFIG MASK_CHIP_KEY: the firmware does not sign with the chip's
+    // key, so the signature is zero and nothing vouches for the report.
+    return reject("the report is not signed: MASK_CHIP_KEY is set (the host disabled the VCEK)");
+  }
 
   CONCIERGE_ASSIGN_OR_RETURN(auto found, find_endorsement_key(report, o));
   if (!found) {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "concierge/core/signature.h"
+#include "concierge/evidence/tpm/tpm_public.h"
 
 namespace concierge::evidence::tpm {
 namespace {
@@ -104,8 +105,9 @@ Result<SoftQuote> SoftQuoter::quote(HashAlg bank, const std::map<unsigned, Bytes
   TPMT_PUBLIC tp{};
   tp.type = TPM2_ALG_ECC;
   tp.nameAlg = TPM2_ALG_SHA256;
-  tp.objectAttributes = TPMA_OBJECT_SIGN_ENCRYPT | TPMA_OBJECT_RESTRICTED | TPMA_OBJECT_FIXEDTPM |
-                        TPMA_OBJECT_FIXEDPARENT;
+  // The attributes of a real AK (tpm_public.h kAkAttributes: fixedTPM,
+  // fixedParent, sensitiveDataOrigin, userWithAuth, restricted, sign).
+  tp.objectAttributes = kAkAttributes;
   tp.parameters.eccDetail.symmetric.algorithm = TPM2_ALG_NULL;
   tp.parameters.eccDetail.scheme.scheme = TPM2_ALG_ECDSA;
   tp.parameters.eccDetail.scheme.details.ecdsa.hashAlg = TPM2_ALG_SHA256;

@@ -254,17 +254,30 @@ TEST_F(SnpSimulatorTest, VlekReportsChainThroughTheAsvk) {
   EXPECT_EQ(turin().issue(q).error().code, Errc::kInvalidArgument);
 }
 
-TEST_F(SnpSimulatorTest, MaskChipKeyZeroesChipId) {
+TEST_F(SnpSimulatorTest, MaskChipIdZeroesChipIdAndStillSigns) {
+  ReportRequest q = sample_request();
+  q.mask_chip_id = true;
+  const Bytes bytes = must_issue(milan(), q);
+  Result<AttestationReport> r = parse_report(bytes);
+  ASSERT_TRUE(r);
+  EXPECT_FALSE(r->signer.mask_chip_key);
+  EXPECT_TRUE(std::all_of(r->chip_id.begin(), r->chip_id.end(), [](auto b) { return b == 0; }));
+  EXPECT_TRUE(std::all_of(bytes.begin() + 0x1A0, bytes.begin() + 0x1E0,
+                          [](std::uint8_t b) { return b == 0; }));
+  expect_signed_by(bytes, milan().vcek());
+}
+
+TEST_F(SnpSimulatorTest, MaskChipKeyLeavesTheSignatureZero) {
   ReportRequest q = sample_request();
   q.mask_chip_key = true;
   const Bytes bytes = must_issue(milan(), q);
   Result<AttestationReport> r = parse_report(bytes);
   ASSERT_TRUE(r);
   EXPECT_TRUE(r->signer.mask_chip_key);
-  EXPECT_TRUE(std::all_of(r->chip_id.begin(), r->chip_id.end(), [](auto b) { return b == 0; }));
-  EXPECT_TRUE(std::all_of(bytes.begin() + 0x1A0, bytes.begin() + 0x1E0,
+  EXPECT_TRUE(std::all_of(bytes.begin() + kSignatureOffset, bytes.end(),
                           [](std::uint8_t b) { return b == 0; }));
-  expect_signed_by(bytes, milan().vcek());
+  // The chip id is not masked by MASK_CHIP_KEY.
+  EXPECT_FALSE(std::all_of(r->chip_id.begin(), r->chip_id.end(), [](auto b) { return b == 0; }));
 }
 
 TEST_F(SnpSimulatorTest, TurinTcbLayoutAndEightByteHwId) {

@@ -233,13 +233,24 @@ TEST_F(SnpVerifySimulated, ReportedTcbOtherThanTheVcekIsRejected) {
 
 TEST_F(SnpVerifySimulated, MaskedChipIdSkipsTheHwIdCheck) {
   ReportRequest req;
-  req.mask_chip_key = true;
+  req.mask_chip_id = true;
   auto report = sim_->issue(req);
   ASSERT_TRUE(report);
   auto r = verify_snp(*report, trusting(*sim_));
   ASSERT_TRUE(r) << r.error().to_string();
   EXPECT_TRUE(r->verdict.accepted) << r->verdict.reason;
   EXPECT_EQ(r->claims["chip_id"], std::string(128, '0'));
+}
+
+TEST_F(SnpVerifySimulated, MaskedChipKeyIsAnUnsignedReport) {
+  ReportRequest req;
+  req.mask_chip_key = true;
+  auto report = sim_->issue(req);
+  ASSERT_TRUE(report);
+  auto r = verify_snp(*report, trusting(*sim_));
+  ASSERT_TRUE(r) << r.error().to_string();
+  EXPECT_FALSE(r->verdict.accepted);
+  EXPECT_NE(r->verdict.reason.find("MASK_CHIP_KEY"), std::string::npos) << r->verdict.reason;
 }
 
 TEST_F(SnpVerifySimulated, TamperedReportSignedByAnotherKeyIsRejected) {

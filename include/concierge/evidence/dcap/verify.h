@@ -41,6 +41,8 @@
 // Thread safety: verify_dcap is thread-safe; so is DcapVerifyCache.
 #pragma once
 
+#include <atomic>
+
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -98,6 +100,15 @@ class DcapVerifyCache {
   VerifiedChainCache<std::shared_ptr<const PublicKey>>& attestation_keys() {
     return attestation_keys_;
   }
+  // The highest tcbEvaluationDataNumber of verified collateral a guest sent:
+  // collateral older than what this process has seen is refused (a guest
+  // cannot roll the TCB evaluation back to before a revocation).
+  std::uint32_t highest_evaluation_number() const { return highest_evaluation_.load(); }
+  void note_evaluation_number(std::uint32_t n) {
+    std::uint32_t seen = highest_evaluation_.load();
+    while (n > seen && !highest_evaluation_.compare_exchange_weak(seen, n)) {
+    }
+  }
   std::uint64_t hits() const { return pck_.hits() + collateral_.hits(); }
   std::uint64_t verifications() const { return pck_.verifications() + collateral_.verifications(); }
 
@@ -105,6 +116,7 @@ class DcapVerifyCache {
   VerifiedChainCache<std::shared_ptr<const VerifiedPck>> pck_;
   VerifiedChainCache<std::shared_ptr<const VerifiedCollateralSignatures>> collateral_;
   VerifiedChainCache<std::shared_ptr<const PublicKey>> attestation_keys_;
+  std::atomic<std::uint32_t> highest_evaluation_{0};
 };
 
 // The statuses accepted by default: the platform is patched; configuration or

@@ -81,7 +81,12 @@ struct ReportRequest {
   std::uint32_t vmpl = 0;
   std::uint64_t platform_info = 0x1;           // SMT enabled
   SigningKey signing_key = SigningKey::kVcek;  // kVlek needs a VLEK; kNone: no signature
-  bool mask_chip_key = false;                  // CHIP_ID reported as zeros
+  // The host's SNP_CONFIG masks (ABI spec section 8.8, SNP_CONFIG):
+  // MASK_CHIP_ID reports CHIP_ID as zeros (the report is still signed);
+  // MASK_CHIP_KEY disables the VCEK: signer info bit 1 set and the signature
+  // left zero, as the firmware writes it. Neither is a VLEK matter.
+  bool mask_chip_id = false;
+  bool mask_chip_key = false;
   bool author_key_en = false;
   std::array<std::uint8_t, 64> report_data{};
   std::array<std::uint8_t, 48> measurement{};

@@ -2,8 +2,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <fstream>
+#include <initializer_list>
 #include <iterator>
+#include <string_view>
 
 #include "concierge/measure/event_types.h"
 
@@ -12,9 +15,23 @@ namespace {
 
 using nlohmann::json;
 
+// A misspelt key would silently change what is measured ("contnet" leaves
+// the stage without its content): every key must be a known one.
+Result<void> known_keys(const json& j, std::initializer_list<std::string_view> keys,
+                        const std::string& where) {
+  for (const auto& [key, value] : j.items()) {
+    if (std::find(keys.begin(), keys.end(), key) == keys.end()) {
+      return fail(Errc::kMalformed, where + ": unknown key \"" + key + "\"");
+    }
+  }
+  return {};
+}
+
 Result<BootStage> parse_stage(const json& j, const std::filesystem::path& base_dir,
                               const std::string& where) {
   if (!j.is_object()) return fail(Errc::kMalformed, where + ": a stage must be an object");
+  CONCIERGE_RETURN_IF_ERROR(
+      known_keys(j, {"name", "pcr", "event_type", "file", "content", "path"}, where));
   BootStage s;
   auto name = j.find("name");
   if (name == j.end() || !name->is_string() || name->get<std::string>().empty()) {
@@ -136,6 +153,8 @@ Result<BootManifest> parse_boot_manifest(std::string_view json_text,
   if (j.is_discarded() || !j.is_object()) {
     return fail(Errc::kMalformed, "boot manifest: not a JSON object");
   }
+  CONCIERGE_RETURN_IF_ERROR(known_keys(
+      j, {"name", "banks", "startup_locality", "root_of_trust", "stages"}, "boot manifest"));
   BootManifest m;
   m.name = "boot chain";
   if (auto name = j.find("name"); name != j.end()) {

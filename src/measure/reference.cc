@@ -82,9 +82,52 @@ std::string describe_event(const Event& event) {
   return out;
 }
 
+std::string ReferenceCoverage::describe() const {
+  return std::to_string(values) + " PCR value" + (values == 1 ? "" : "s") + ", " +
+         std::to_string(digest_checked_pcrs) + " PCR" + (digest_checked_pcrs == 1 ? "'s" : "s'") +
+         " events";
+}
+
+ReferenceCoverage reference_coverage(
+    const std::vector<std::pair<HashAlg, std::vector<unsigned>>>& selection,
+    const ReferenceValues& ref, bool with_log) {
+  ReferenceCoverage c;
+  for (const auto& [bank, pcrs] : selection) {
+    const bool digests = with_log && ref.digests.count(bank) > 0;
+    for (unsigned pcr : pcrs) {
+      if (find_value(ref.pcrs, bank, pcr) != nullptr) ++c.values;
+      if (digests) ++c.digest_checked_pcrs;
+    }
+  }
+  return c;
+}
+
 Verdict appraise_pcrs(const std::vector<std::pair<HashAlg, std::vector<unsigned>>>& selection,
                       const std::map<HashAlg, std::map<unsigned, Bytes>>& actual,
                       const ReferenceValues& ref, const EventLog* log) {
+  if (reference_coverage(selection, ref, log != nullptr).empty()) {
+    std::string selected;
+    for (const auto& [bank, pcrs] : selection) {
+      selected += (selected.empty() ? "" : "; ") + std::string(hash_name(bank)) + ":";
+      for (std::size_t i = 0; i < pcrs.size(); ++i) {
+        selected += (i ? ", " : " ") + std::to_string(pcrs[i]);
+      }
+    }
+    return Verdict::reject(
+        "nothing was compared: the reference values hold no value or digest for the selected "
+        "banks and PCRs (" +
+        selected + ")");
+  }
+  for (const auto& [bank, pcrs] : selection) {
+    const auto values = ref.pcrs.find(bank);
+    if (values == ref.pcrs.end()) continue;
+    for (const auto& [pcr, value] : values->second) {
+      if (std::find(pcrs.begin(), pcrs.end(), pcr) == pcrs.end()) {
+        return Verdict::reject(pcr_label(bank, pcr) +
+                               " has a reference value but the evidence does not report it");
+      }
+    }
+  }
   for (const auto& [bank, pcrs] : selection) {
     for (unsigned pcr : pcrs) {
       if (const Bytes* expected = find_value(ref.pcrs, bank, pcr)) {

@@ -120,6 +120,9 @@ TEST(BootChain, ManifestErrorsAreReported) {
       R"({"name": 5, "root_of_trust": {"name": "r", "content": "x", "pcr": 0, "event_type": "EV_IPL"}, "stages": []})",
       R"({"root_of_trust": {"name": "r", "file": "/nonexistent/file", "pcr": 0, "event_type": "EV_IPL"}, "stages": []})",
       R"({"root_of_trust": {"name": "r", "file": "/dev/zero", "pcr": 0, "event_type": "EV_IPL"}, "stages": []})",
+      // A misspelt key would change what is measured without a word.
+      R"({"root_of_trust": {"name": "r", "content": "x", "contnet": "y", "pcr": 0, "event_type": "EV_IPL"}, "stages": []})",
+      R"({"root_of_trust": {"name": "r", "content": "x", "pcr": 0, "event_type": "EV_IPL"}, "stages": [], "bank": ["sha1"]})",
   };
   for (const char* text : bad) {
     auto m = parse_boot_manifest(text, ".");

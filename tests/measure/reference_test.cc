@@ -126,12 +126,17 @@ TEST(Reference, UnknownEventWithDigestsOnly) {
   EXPECT_EQ(v.reason,
             "sha256 PCR 9: event #7 EV_IPL /boot/vmlinuz is not among the reference digests");
   EXPECT_EQ(describe_event(evil.log.events[8]), "#8 EV_IPL /boot/initrd.img");
-  // Digests alone cannot judge quoted values without a log.
-  EXPECT_TRUE(appraise_pcrs(kSelection, evil.pcrs, ref, nullptr).accepted);
+  // Digests alone cannot judge quoted values without a log: nothing is
+  // compared, which is a refusal, never a silent success.
+  Verdict none = appraise_pcrs(kSelection, evil.pcrs, ref, nullptr);
+  EXPECT_FALSE(none.accepted);
+  EXPECT_EQ(none.reason.rfind("nothing was compared", 0), 0u) << none.reason;
   // Nor a bank they do not cover.
   ref.digests.erase(HashAlg::kSha256);
   EXPECT_EQ(first_unknown_event(evil.log, HashAlg::kSha256, 9, ref), nullptr);
-  EXPECT_TRUE(appraise_pcrs(kSelection, evil.pcrs, ref, &evil.log).accepted);
+  none = appraise_pcrs({{HashAlg::kSha256, {0, 4, 7, 9}}}, evil.pcrs, ref, &evil.log);
+  EXPECT_FALSE(none.accepted);
+  EXPECT_EQ(none.reason.rfind("nothing was compared", 0), 0u) << none.reason;
 }
 
 TEST(Reference, ReorderedEventsDifferWithoutAnUnknownDigest) {
@@ -153,14 +158,17 @@ TEST(Reference, PcrMismatchWithoutDigests) {
   ref.pcrs[HashAlg::kSha256][0] = Bytes(32, 0xab);
   EXPECT_EQ(appraise_pcrs(kSelection, evil.pcrs, ref, &evil.log).reason,
             "sha256 PCR 0 differs from the reference value");
-  EXPECT_EQ(appraise_pcrs({{HashAlg::kSha384, {9}}}, evil.pcrs, ref, &evil.log).reason,
+  EXPECT_EQ(appraise_pcrs({{HashAlg::kSha384, {0, 4, 7, 9}}}, evil.pcrs, ref, &evil.log).reason,
             "sha384 PCR 9 differs from the reference value");
-  // A PCR the quote did not select is not appraised.
-  EXPECT_TRUE(appraise_pcrs({{HashAlg::kSha256, {4, 7}}}, evil.pcrs, ref, &evil.log).accepted);
+  // A PCR with a reference value that the quote did not select is refused:
+  // the reference values decide what must be covered, not the attester.
+  EXPECT_EQ(appraise_pcrs({{HashAlg::kSha256, {4, 7}}}, evil.pcrs, ref, &evil.log).reason,
+            "sha256 PCR 0 has a reference value but the evidence does not report it");
   // A referenced PCR without an actual value fails closed.
+  ReferenceValues fresh = reference_from_log(good.log, good.replayed);
   PcrValues missing = good.pcrs;
   missing[HashAlg::kSha256].erase(7);
-  EXPECT_EQ(appraise_pcrs({{HashAlg::kSha256, {7}}}, missing, ref, nullptr).reason,
+  EXPECT_EQ(appraise_pcrs(kSelection, missing, fresh, nullptr).reason,
             "sha256 PCR 7 has no value to compare with the reference value");
 }
 

@@ -132,6 +132,15 @@ TEST(DcapCli, CcelLogReplaysToTheQuoteAndReferencesNameTheFirstUnknownEvent) {
   EXPECT_NE(partial.err.find("RTMR"), std::string::npos) << partial.err;
   EXPECT_NE(partial.err.find("not among the reference digests"), std::string::npos) << partial.err;
 
+  // A TPM's reference values (sha256) compare nothing with RTMRs: an error
+  // (2), never "verified".
+  write_file(dir / "tpm-ref.json",
+             as_bytes(R"({"pcrs": {"sha256": {"0": ")" + std::string(64, '0') + R"("}}})"));
+  auto tpm_ref = run_cli(base + " --ccel-reference " + q(dir / "tpm-ref.json"));
+  EXPECT_EQ(tpm_ref.exit_code, 2) << tpm_ref.out << tpm_ref.err;
+  EXPECT_NE(tpm_ref.err.find("nothing to compare"), std::string::npos) << tpm_ref.err;
+  EXPECT_EQ(tpm_ref.out.find("verified"), std::string::npos) << tpm_ref.out;
+
   // Another TD's quote: its RTMRs are not this log's.
   CONCIERGE_REQUIRE_VECTOR(other, "tdx/go-tdx-guest/quote_v5_sample.dat");
   auto mismatch = run_cli("verify tdx " + q(other) + " --at 2026-02-15 --ccel " + q(log));

@@ -243,6 +243,18 @@ TEST_F(TpmCli, MeasuredBootIntoSwtpmVerifiesAndASubstitutedStageIsNamed) {
   };
   auto good = run(*good_tpm, "good", "");
   EXPECT_EQ(good.exit_code, 0) << good.err;
+  // The "verified" line says what the reference values compared.
+  EXPECT_NE(good.out.find("reference values ("), std::string::npos) << good.out;
+  // Reference values for a bank the quote does not have compare nothing:
+  // an error, never "verified".
+  testing::write_file(tmp_ / "sha1-ref.json",
+                      as_bytes(R"({"pcrs": {"sha1": {"0": ")" + std::string(40, '0') + R"("}}})"));
+  auto other_bank = run_cli(verify(tmp_ / "good", "--nonce " + std::string(kNonce) + " --pcrs " +
+                                                      q(tmp_ / "good" / "pcrs.json") +
+                                                      " --reference " + q(tmp_ / "sha1-ref.json")));
+  EXPECT_EQ(other_bank.exit_code, 2) << other_bank.out << other_bank.err;
+  EXPECT_NE(other_bank.err.find("nothing to compare"), std::string::npos) << other_bank.err;
+  EXPECT_EQ(other_bank.out.find("verified"), std::string::npos) << other_bank.out;
 
   testing::write_file(tmp_ / "evil-vmlinuz", as_bytes("a kernel with a backdoor"));
   auto evil = run(*evil_tpm, "evil", "--replace kernel=" + q(tmp_ / "evil-vmlinuz"));

@@ -87,6 +87,14 @@ Result<dcap::DcapVerifyOptions> build_options(const VerifyDcapOptions& o) {
     }
     CONCIERGE_ASSIGN_OR_RETURN(Bytes text, read_file(o.ccel_reference));
     CONCIERGE_ASSIGN_OR_RETURN(v.rtmr_reference, measure::parse_reference_values(as_chars(text)));
+    // RTMRs are SHA-384: reference values of another bank (a TPM's) would
+    // compare nothing, and a check that compares nothing is no check.
+    if (v.rtmr_reference->pcrs.count(HashAlg::kSha384) == 0 &&
+        v.rtmr_reference->digests.count(HashAlg::kSha384) == 0) {
+      return fail(Errc::kInvalidArgument,
+                  "--ccel-reference: nothing to compare: it holds no sha384 values or digests "
+                  "(RTMRs are SHA-384; is it a TPM's reference?)");
+    }
   }
   if (!o.at.empty()) {
     CONCIERGE_ASSIGN_OR_RETURN(v.at, parse_rfc3339(o.at, /*allow_date_only=*/true));
@@ -98,7 +106,7 @@ Result<dcap::DcapVerifyOptions> build_options(const VerifyDcapOptions& o) {
   return v;
 }
 
-std::string summary(const dcap::DcapVerification& r) {
+std::string summary(const dcap::DcapVerification& r, bool has_reference) {
   const auto& c = r.claims;
   std::string s = "quote verified (" + std::string(r.quote.is_tdx() ? "TDX" : "SGX") + ", v" +
                   std::to_string(r.quote.header.version) + ", ";
@@ -106,6 +114,7 @@ std::string summary(const dcap::DcapVerification& r) {
                         : "mrenclave " + c["mrenclave"].get<std::string>();
   s += ", fmspc " + c.value("fmspc", std::string("-")) + ", tcb " +
        c["tcb_status"].get<std::string>();
+  if (!r.collateral_checked) s += " (no collateral: TCB status and advisories not checked)";
   if (!r.advisory_ids.empty()) {
     s += " [";
     for (std::size_t i = 0; i < r.advisory_ids.size(); ++i) {
@@ -113,6 +122,8 @@ std::string summary(const dcap::DcapVerification& r) {
     }
     s += "]";
   }
+  if (c.contains("ccel")) s += ", CCEL log replays to the RTMRs";
+  if (has_reference) s += ", CCEL reference values";
   return s + ")";
 }
 
@@ -130,7 +141,7 @@ int run_verify(const VerifyDcapOptions& o) {
     if (!ok) out["reason"] = result->verdict.reason;
     std::printf("%s\n", out.dump(2).c_str());
   } else if (ok) {
-    std::printf("%s\n", summary(*result).c_str());
+    std::printf("%s\n", summary(*result, options->rtmr_reference.has_value()).c_str());
   }
   if (!ok) return report_rejected(result->verdict.reason);
   return kExitOk;

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
 
 #include "cli.h"
 #include "concierge/core/encoding.h"
@@ -54,7 +55,8 @@ std::string compare_with_replay(const evidence::tpm::ParsedQuote& quote, const P
   return {};
 }
 
-int emit(const VerifyOptions& o, const Verdict& v, const evidence::tpm::ParsedQuote* q) {
+int emit(const VerifyOptions& o, const Verdict& v, const evidence::tpm::ParsedQuote* q,
+         const std::optional<measure::ReferenceCoverage>& coverage) {
   if (o.json) {
     nlohmann::json out{{"verified", v.accepted}};
     if (!v.accepted) out["reason"] = v.reason;
@@ -79,7 +81,7 @@ int emit(const VerifyOptions& o, const Verdict& v, const evidence::tpm::ParsedQu
       what += ", " + std::to_string(count) + " quoted PCRs";
     }
     if (!o.eventlog.empty()) what += ", event log replay";
-    if (!o.reference.empty()) what += ", reference values";
+    if (coverage) what += ", reference values (" + coverage->describe() + ")";
     std::printf("quote verified (%s)\n", what.c_str());
   }
   return v.accepted ? kExitOk : report_rejected(v.reason);
@@ -133,6 +135,7 @@ int verify(const VerifyOptions& o) {
     }
   }
 
+  std::optional<measure::ReferenceCoverage> coverage;
   auto check = evidence::tpm::verify_quote(*msg, *sig, *ak, *nonce, given ? &*given : nullptr);
   if (!check) return report("quote", check.error());
   if (check->verdict.accepted && replayed && !o.pcrs.empty()) {
@@ -148,9 +151,18 @@ int verify(const VerifyOptions& o) {
     }
     std::vector<std::pair<HashAlg, std::vector<unsigned>>> selection;
     for (const auto& s : check->quote.selections) selection.emplace_back(s.bank, s.pcrs);
+    coverage = measure::reference_coverage(selection, *reference, log.has_value());
+    if (coverage->empty()) {
+      // A check that compares nothing is not a check: an error, not "verified".
+      return report("--reference",
+                    make_error(Errc::kInvalidArgument,
+                               "nothing to compare: the reference values hold no value or digest "
+                               "for the quoted banks and PCRs (another bank, or digests without "
+                               "--eventlog?)"));
+    }
     check->verdict = measure::appraise_pcrs(selection, *given, *reference, log ? &*log : nullptr);
   }
-  return emit(o, check->verdict, &check->quote);
+  return emit(o, check->verdict, &check->quote, coverage);
 }
 
 }  // namespace

@@ -19,8 +19,11 @@
 // log replays to `actual` (e.g. the quote's PCR digest over the log's replay);
 // a log that does not is not evidence of anything. A selected (bank, PCR)
 // for which `ref` holds neither a value nor a digest set for its bank is not
-// constrained and is accepted: policy on which PCRs must be covered belongs
-// to the caller.
+// constrained. But the reference values decide what must be covered, not
+// the evidence: a PCR with a reference value in a selected bank that the
+// selection leaves out is rejected, and an appraisal that compares nothing
+// at all (no reference value or digest bank for anything selected) is
+// rejected too, never a silent success.
 //
 // Ownership: ReferenceValues is a plain value type. Events returned by
 // first_unknown_event point into the EventLog passed in, which must outlive
@@ -75,8 +78,26 @@ const Event* first_unknown_event(const EventLog& log, HashAlg bank, unsigned pcr
 // "#12 EV_IPL /boot/vmlinuz": index, type name and decoded summary.
 std::string describe_event(const Event& event);
 
-// Appraises PCR values against `ref`. For each (bank, PCR) of `selection`, in
-// order, the first failure rejects:
+// What appraise_pcrs compares for `selection`: reference PCR values of
+// selected PCRs, and selected PCRs whose events are checked against a digest
+// bank (only with a log).
+struct ReferenceCoverage {
+  std::size_t values = 0;
+  std::size_t digest_checked_pcrs = 0;
+  bool empty() const { return values == 0 && digest_checked_pcrs == 0; }
+  // "3 PCR values, 2 PCRs' events" (what a "verified" line says it compared).
+  std::string describe() const;
+};
+ReferenceCoverage reference_coverage(
+    const std::vector<std::pair<HashAlg, std::vector<unsigned>>>& selection,
+    const ReferenceValues& ref, bool with_log);
+
+// Appraises PCR values against `ref`. First, when the coverage is empty:
+//       "nothing was compared: the reference values hold no value or digest
+//        for the selected banks and PCRs (sha1: 0, 7)";
+// then a reference value of a selected bank's PCR that is not selected:
+//       "sha256 PCR 4 has a reference value but the evidence does not report it".
+// Then for each (bank, PCR) of `selection`, in order, the first failure rejects:
 //  1. ref.pcrs has a value for it and `actual` (bank -> PCR -> value) has no
 //     value or a different one:
 //       "sha256 PCR 9 differs from the reference value"

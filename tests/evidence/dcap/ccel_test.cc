@@ -402,10 +402,13 @@ TEST(CcelReplay, ReferenceValuesUseRtmrNumbers) {
   EXPECT_FALSE(v.accepted);
   EXPECT_EQ(v.reason, "RTMR3 differs from the reference value") << v.reason;
 
-  // References for other banks do not constrain RTMRs.
+  // References for other banks (a TPM's) compare nothing with RTMRs: that
+  // is a refusal, never a silent "verified".
   measure::ReferenceValues sha256_only;
   sha256_only.pcrs[HashAlg::kSha256][1] = Bytes(32, 1);
-  EXPECT_TRUE(appraise_rtmrs(*r, sha256_only).accepted);
+  const Verdict none = appraise_rtmrs(*r, sha256_only);
+  EXPECT_FALSE(none.accepted);
+  EXPECT_EQ(none.reason.rfind("nothing was compared", 0), 0u) << none.reason;
 }
 
 TEST(CcelReplay, LogsThatCannotBeCcelLogsAreRejected) {

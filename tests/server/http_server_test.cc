@@ -14,6 +14,7 @@
 #include "concierge/core/encoding.h"
 #include "concierge/verifier/binding.h"
 #include "support/broker_harness.h"
+#include "support/running_server.h"
 #include "support/test_cache.h"
 #include "support/test_pki.h"
 
@@ -23,29 +24,7 @@ namespace {
 using Json = nlohmann::json;
 constexpr const char* kSecret = "a secret that crosses the host encrypted";
 
-class Running {
- public:
-  Running(BrokerHarness& h, server::ServerOptions o) {
-    o.port = 0;
-    auto s = server::HttpServer::create(h.broker(), o);
-    EXPECT_TRUE(s) << s.error().to_string();
-    server_ = std::move(*s);
-    port_ = server_->bind().value();
-    thread_ = std::thread([this] { (void)server_->run(); });
-  }
-  ~Running() {
-    server_->stop();
-    thread_.join();
-  }
-  std::string url(const char* scheme = "http") const {
-    return std::string(scheme) + "://127.0.0.1:" + std::to_string(port_);
-  }
-
- private:
-  std::unique_ptr<server::HttpServer> server_;
-  int port_ = 0;
-  std::thread thread_;
-};
+using Running = RunningServer;
 
 attester::EvidenceCollector snp_collector(std::optional<std::array<std::uint8_t, 48>> m = {}) {
   return [m](ByteView report_data, const Json&) -> Result<Json> {

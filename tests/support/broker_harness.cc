@@ -71,6 +71,9 @@ void BrokerHarness::start() {
   auto store = store::open_store(url_, std::move(box).value());
   ASSERT_TRUE(store) << store.error().to_string();
   broker::BrokerOptions o;
+  if (options_.also_trust != nullptr) {
+    o.context.snp_roots.push_back(options_.also_trust->root_set().value());
+  }
   if (options_.trust_simulator) {
     o.context.snp_roots.push_back(shared_snp_simulator().root_set().value());
   }

@@ -29,6 +29,8 @@ std::array<std::uint8_t, 48> good_measurement();
 struct HarnessOptions {
   std::string store_url;  // empty: SQLite in the harness's folder
   bool trust_simulator = true;
+  // Another simulated SEV-SNP platform to trust as well (not owned).
+  const evidence::snp::SnpSimulator* also_trust = nullptr;
   bool register_measurement = true;
   // A KEK shared by harnesses that open one database (replicas).
   std::optional<std::array<std::uint8_t, 32>> kek;

@@ -11,7 +11,15 @@
 //    "session_ttl_seconds": 300, "token_validity_seconds": 300,
 //    "max_body_bytes": 1048576, "threads": 16,
 //    "trust": {"snp_roots": ["ark-ask.pem"], "intel_root": "root.pem",
-//              "crls": ["..."], "dcap_collateral": "folder"}}   optional
+//              "crls": ["..."], "dcap_collateral": "folder",
+//              "dcap_min_tcb_evaluation_data_number": 17,
+//              "snp_min_tcb": {"Milan": {"bootloader": 4, "tee": 0,
+//                                        "snp": 22, "microcode": 213}}}}   optional
+//
+// DCAP collateral: the folder (the operator's) always wins; collateral a
+// guest sends is used only without one, and never older than the minimum
+// evaluation number or the newest this process has seen. SEV-SNP: the
+// minimum REPORTED_TCB per product (docs/policy.md has the defaults).
 //
 // Test roots are trusted only when listed under "trust": simulated evidence
 // is refused otherwise. SIGINT/SIGTERM stop the server cleanly.
@@ -26,6 +34,7 @@
 #include "concierge/core/json.h"
 #include "concierge/server/http_server.h"
 #include "concierge/store/store.h"
+#include "concierge/verifier/evidence_verifier.h"
 
 namespace concierge::cli {
 namespace {
@@ -190,6 +199,18 @@ Result<Loaded> load_config(const std::string& path) {
         if (!value.is_string())
           return fail(Errc::kMalformed, "config: trust.dcap_collateral: not a path");
         out.broker.context.dcap_collateral_dir = resolve(base, value.get<std::string>());
+      } else if (key == "dcap_min_tcb_evaluation_data_number") {
+        if (!value.is_number_unsigned() || value.get<std::uint64_t>() > 0xFFFFFFFFu) {
+          return fail(Errc::kMalformed,
+                      "config: trust.dcap_min_tcb_evaluation_data_number: not an integer >= 0");
+        }
+        out.broker.context.dcap_min_evaluation_number = value.get<std::uint32_t>();
+      } else if (key == "snp_min_tcb") {
+        // Products listed replace the default minimum; the others keep it.
+        CONCIERGE_ASSIGN_OR_RETURN(auto table, verifier::parse_snp_min_tcb(value));
+        for (auto& [product, minimum] : table) {
+          out.broker.context.snp_min_tcb[product] = minimum;
+        }
       } else {
         return fail(Errc::kMalformed, "config: trust: unknown member " + key);
       }

@@ -444,8 +444,9 @@ class DcapBypass : public AppraisalBypass {
  protected:
   // A broker trusting the simulator's root, with the operator's collateral
   // folder when `operator_status` is given.
-  bool start_tdx(std::optional<dcap::TcbStatus> operator_status) {
+  bool start_tdx(std::optional<dcap::TcbStatus> operator_status, std::uint32_t minimum = 0) {
     HarnessOptions o;
+    o.dcap_min_evaluation_number = minimum;
     o.register_measurement = false;
     o.intel_root = tdx.sim.root();
     if (operator_status) o.dcap_collateral_dir = tdx.collateral("operator", *operator_status);
@@ -485,6 +486,17 @@ TEST_P(DcapBypass, GuestCollateralCannotRollBackAndNoCollateralIsNeverAffirming)
   expect_refused(e, 401);
   EXPECT_NE(e.bodies.back().find("tcbEvaluationDataNumber 16"), std::string::npos)
       << e.bodies.back();
+}
+
+TEST_P(DcapBypass, GuestCollateralBelowTheConfiguredMinimumIsRefused) {
+  if (!start_tdx(std::nullopt, /*minimum=*/18)) return;
+  const Json old = tdx.sent_collateral(dcap::TcbStatus::kUpToDate, 17);
+  Exchange e = exchange("tdx", [&](const Json& rt) { return tdx.evidence(rt, old); });
+  expect_refused(e, 401);
+  EXPECT_NE(e.bodies.back().find("configured minimum"), std::string::npos) << e.bodies.back();
+  const Json current = tdx.sent_collateral(dcap::TcbStatus::kUpToDate, 18);
+  e = exchange("tdx", [&](const Json& rt) { return tdx.evidence(rt, current); });
+  EXPECT_EQ(e.resource, 200) << e.bodies.back();
 }
 
 // --- 6. SEV-SNP: TCB, VMPL, migration agent, the chip key.

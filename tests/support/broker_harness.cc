@@ -79,6 +79,7 @@ void BrokerHarness::start() {
   }
   o.context.intel_root = options_.intel_root;
   o.context.dcap_collateral_dir = options_.dcap_collateral_dir;
+  o.context.dcap_min_evaluation_number = options_.dcap_min_evaluation_number;
   auto admin_key = PrivateKey::from_pem(admin_key_pem_).value();
   ASSERT_TRUE(o.admin_keys.add(admin_key.public_key().value()));
   o.clock = [this] { return now; };

@@ -40,6 +40,7 @@ struct HarnessOptions {
   // Intel DCAP: a test root and a collateral folder (simulator).
   std::optional<Certificate> intel_root;
   std::optional<std::filesystem::path> dcap_collateral_dir;
+  std::uint32_t dcap_min_evaluation_number = 0;
 };
 
 class BrokerHarness {

@@ -76,10 +76,20 @@ int run_verify(const VerifySnpOptions& o) {
     std::printf("%s\n", out.dump(2).c_str());
   } else if (ok) {
     const auto& c = result->claims;
-    std::printf("report verified (%s, %s, v%d, measurement %s)\n",
-                std::string(snp::product_name(result->product)).c_str(),
-                c["signing_key"].get<std::string>().c_str(), c["version"].get<int>(),
-                c["measurement"].get<std::string>().c_str());
+    // What was compared: the chain to a root, the report's signature, the
+    // certificate against the report, and the report data when given.
+    std::printf(
+        "report verified (%s, %s, v%d, measurement %s; checked: chain to the %s root, "
+        "signature, certificate TCB%s%s)\n",
+        std::string(snp::product_name(result->product)).c_str(),
+        c["signing_key"].get<std::string>().c_str(), c["version"].get<int>(),
+        c["measurement"].get<std::string>().c_str(),
+        o.roots.empty() ? "built-in AMD" : "configured",
+        c["signing_key"] == "vcek" &&
+                c["chip_id"].get<std::string>().find_first_not_of('0') != std::string::npos
+            ? " and chip id"
+            : "",
+        o.report_data.empty() ? "" : ", report data");
   }
   if (!ok) return report_rejected(result->verdict.reason);
   return kExitOk;

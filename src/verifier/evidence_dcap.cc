@@ -103,8 +103,7 @@ Result<VerifiedEvidence> verify_dcap_evidence(const DeviceEvidence& d, const Ver
           Verdict::reject("the collateral sent with the evidence has tcbEvaluationDataNumber " +
                           std::to_string(number) + ", older than the " +
                           (seen > ctx.dcap_min_evaluation_number ? "newest this broker has seen"
-                                                                 : "configured minimum") +
-                          " (" + std::to_string(minimum) + ")");
+                                                                 : "configured minimum"));
     } else if (ctx.dcap_cache) {
       ctx.dcap_cache->note_evaluation_number(number);
     }

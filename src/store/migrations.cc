@@ -92,6 +92,14 @@ const std::vector<Migration>& migrations() {
 
            "CREATE INDEX used_tokens_by_expiry ON used_tokens (expires)",
        }},
+      {3,
+       "integrity: policies and reference values carry an HMAC under a key derived from the "
+       "KEK; sealed secrets a generation in their AAD",
+       {
+           "ALTER TABLE policies ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE reference_values ADD COLUMN mac TEXT NOT NULL DEFAULT ''",
+           "ALTER TABLE resources ADD COLUMN generation BIGINT NOT NULL DEFAULT 0",
+       }},
   };
   return kMigrations;
 }
@@ -114,8 +122,9 @@ Result<int> read_schema_version(sql::Connection& connection) {
   return static_cast<int>(v.value_or(0));
 }
 
-Result<int> migrate(sql::Database& database) {
+Result<int> migrate(sql::Database& database, std::vector<int>* applied, int* from) {
   const int latest = latest_schema_version();
+  bool first = true;
   for (;;) {
     CONCIERGE_ASSIGN_OR_RETURN(sql::Lease lease, database.acquire());
     sql::Connection& c = *lease;
@@ -125,6 +134,8 @@ Result<int> migrate(sql::Database& database) {
       CONCIERGE_RETURN_IF_ERROR(c.lock_migrations());
       CONCIERGE_RETURN_IF_ERROR(c.run(kCreateMigrationTable));
       CONCIERGE_ASSIGN_OR_RETURN(version, read_schema_version(c));
+      if (first && from != nullptr) *from = version;
+      first = false;
       if (version > latest) {
         return fail(Errc::kUnsupported, "the database's schema version " + std::to_string(version) +
                                             " is newer than this program's (" +
@@ -153,6 +164,7 @@ Result<int> migrate(sql::Database& database) {
           c.run("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)",
                 {std::int64_t{next->version}, now_micros()}));
       version = next->version;
+      if (applied != nullptr) applied->push_back(version);
       return {};
     });
     if (!step) return Unexpected(std::move(step).error());

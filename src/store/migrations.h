@@ -41,6 +41,9 @@ std::string dialect_sql(std::string_view statement, sql::Dialect dialect);
 Result<int> read_schema_version(sql::Connection& connection);
 
 // Brings the database up to latest_schema_version(); returns the version.
-Result<int> migrate(sql::Database& database);
+// `applied`, when given, receives the versions this call applied, and
+// `from` the version the database had before (0 for a new one).
+Result<int> migrate(sql::Database& database, std::vector<int>* applied = nullptr,
+                    int* from = nullptr);
 
 }  // namespace concierge::store

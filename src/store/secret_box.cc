@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <openssl/rand.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <cstring>
 #include <utility>
 
+#include "concierge/core/encoding.h"
 #include "core/ossl_util.h"
 
 namespace concierge::store {
@@ -306,6 +308,36 @@ Result<Bytes> SecretBox::open(ByteView sealed, std::string_view aad) const {
                 "sealed value does not authenticate (another key, another context, or tampered)");
   }
   return out;
+}
+
+Result<std::string> SecretBox::row_mac(const std::vector<std::string_view>& fields) const {
+  if (id_.empty()) return fail(Errc::kInvalidArgument, "the key-encryption key is empty");
+  static constexpr std::string_view kLabel = "concierge store integrity v1";
+  std::array<std::uint8_t, 32> subkey{};
+  unsigned int n = 0;
+  if (HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()),
+           reinterpret_cast<const unsigned char*>(kLabel.data()), kLabel.size(), subkey.data(),
+           &n) == nullptr) {
+    return ossl::fail_ossl(Errc::kCrypto, "cannot derive the store's integrity key");
+  }
+  Bytes message;
+  for (std::string_view f : fields) {
+    const std::uint64_t size = f.size();
+    for (int i = 7; i >= 0; --i) message.push_back(static_cast<std::uint8_t>(size >> (8 * i)));
+    message.insert(message.end(), f.begin(), f.end());
+  }
+  std::array<std::uint8_t, 32> tag{};
+  const bool ok = HMAC(EVP_sha256(), subkey.data(), static_cast<int>(subkey.size()), message.data(),
+                       message.size(), tag.data(), &n) != nullptr;
+  wipe(subkey);
+  if (!ok) return ossl::fail_ossl(Errc::kCrypto, "cannot compute a row's integrity tag");
+  return hex_encode(tag);
+}
+
+Result<bool> SecretBox::row_mac_matches(const std::vector<std::string_view>& fields,
+                                        std::string_view mac) const {
+  CONCIERGE_ASSIGN_OR_RETURN(std::string want, row_mac(fields));
+  return want.size() == mac.size() && equal_constant_time(as_bytes(want), as_bytes(mac));
 }
 
 }  // namespace concierge::store

@@ -28,10 +28,23 @@ inline std::vector<sql::Value> finish_params(const Session& s) {
 // kInvalidArgument unless every part of `id` is valid (see ResourceId).
 Result<void> check_resource_id(const ResourceId& id);
 
-// ReferenceStore on the table reference_values.
+// The integrity tag of a row (SecretBox::row_mac), by table.
+Result<std::string> policy_mac(const SecretBox& kek, std::string_view key,
+                               std::string_view document);
+Result<std::string> reference_mac(const SecretBox& kek, const verifier::ReferenceValue& v);
+
+// Gives every row of policies and reference_values without a tag one: run
+// once, when the schema is upgraded to version 3 (the rows already there
+// were written by the owner, under no integrity protection yet).
+Result<std::size_t> adopt_untagged_rows(sql::Database& database, const SecretBox& kek);
+
+// ReferenceStore on the table reference_values. Every row read must carry
+// its integrity tag; one that does not is an Error (kCrypto), so a value
+// inserted without the KEK can never match a claim.
 class SqlReferenceStore final : public verifier::ReferenceStore {
  public:
-  explicit SqlReferenceStore(sql::Database& database) : database_(database) {}
+  SqlReferenceStore(sql::Database& database, const SecretBox& kek)
+      : database_(database), kek_(kek) {}
   Result<void> add_all(std::vector<verifier::ReferenceValue> values) override;
   Result<std::size_t> remove(std::string_view name,
                              std::optional<std::string_view> value = std::nullopt) override;
@@ -40,6 +53,7 @@ class SqlReferenceStore final : public verifier::ReferenceStore {
 
  private:
   sql::Database& database_;
+  const SecretBox& kek_;
 };
 
 // The Store. Members are defined by topic: sql_store.cc (resources,
@@ -47,7 +61,7 @@ class SqlReferenceStore final : public verifier::ReferenceStore {
 class SqlStore final : public Store {
  public:
   SqlStore(std::unique_ptr<sql::Database> database, SecretBox kek)
-      : database_(std::move(database)), kek_(std::move(kek)), references_(*database_) {}
+      : database_(std::move(database)), kek_(std::move(kek)), references_(*database_, kek_) {}
 
   std::string_view backend() const override { return database_->backend(); }
   Result<int> schema_version() override;

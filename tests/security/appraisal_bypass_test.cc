@@ -25,6 +25,8 @@
 #include "concierge/measure/event_log_writer.h"
 #include "concierge/measure/event_types.h"
 #include "concierge/measure/replay.h"
+#include "concierge/store/secret_box.h"
+#include "concierge/store/store.h"
 #include "concierge/verifier/binding.h"
 #include "support/broker_harness.h"
 #include "support/postgres.h"
@@ -403,6 +405,32 @@ TEST_P(TpmBypass, ACustomPolicyCannotDropTheHardwareCheck) {
       "tpm", [&](const Json& rt) { return tpm_evidence(stranger, rt, good_.pcrs, good_.log); });
   expect_refused(e, 401);
   EXPECT_NE(e.bodies.back().find("not an enrolled AK"), std::string::npos) << e.bodies.back();
+}
+
+// Security II, 9: write access to the database is not enough. The attacker
+// inserts its AK's fingerprint as an enrolled key (any row it writes lacks
+// a tag made with the KEK; here it writes through a store opened with a key
+// of its own, which is the same as writing the row by hand).
+TEST_P(TpmBypass, AnAkInsertedIntoTheDatabaseIsNotEnrolled) {
+  if (!started_) return;
+  const auto stranger = tpm::SoftQuoter::create().value();
+  const auto attack = [&] {
+    return exchange(
+        "tpm", [&](const Json& rt) { return tpm_evidence(stranger, rt, good_.pcrs, good_.log); });
+  };
+  expect_refused(attack(), 401);
+  auto forger = store::open_store(h().store_url(), store::SecretBox::generate().value());
+  ASSERT_TRUE(forger) << forger.error().to_string();
+  ASSERT_TRUE((*forger)->references().add(
+      {"tpm.ak", ak_of(stranger), std::nullopt, "attacker", std::nullopt, ""}));
+  const Exchange e = attack();
+  EXPECT_NE(e.attest, 200);
+  EXPECT_EQ(e.resource, 0);
+  EXPECT_TRUE(e.released.empty());
+  for (const std::string& body : e.bodies) EXPECT_EQ(body.find(kSecret), std::string::npos);
+  // The owner's own enrolled AK is refused too until the forged row is gone:
+  // a store that fails its integrity check never affirms.
+  EXPECT_NE(quote(good_.pcrs, good_.log).resource, 200);
 }
 
 // --- 5, 10. DCAP collateral: the operator's wins; none is never affirming.

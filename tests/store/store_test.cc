@@ -221,32 +221,59 @@ TEST_P(StoreTest, OpensAtTheLatestSchemaAndReopensIdempotently) {
   EXPECT_EQ(store_->backend(), GetParam());
   auto version = store_->schema_version();
   ASSERT_TRUE(version) << version.error().to_string();
-  EXPECT_EQ(*version, 2);
+  EXPECT_EQ(*version, 3);
   ASSERT_TRUE(store_->set_policy("release:default", "{}"));
 
   for (int i = 0; i < 2; ++i) {
     auto again = open(key(0xa1));
     ASSERT_NE(again, nullptr);
-    EXPECT_EQ(again->schema_version().value_or(-1), 2);
+    EXPECT_EQ(again->schema_version().value_or(-1), 3);
     EXPECT_EQ(again->get_policy("release:default").value_or(std::nullopt), "{}");
   }
   auto rows = raw("SELECT version FROM schema_migrations");
   ASSERT_TRUE(rows.ok) << rows.error;
-  EXPECT_EQ(rows.column.size(), 2u);  // each migration recorded once
+  EXPECT_EQ(rows.column.size(), 3u);  // each migration recorded once
 }
 
 TEST_P(StoreTest, MigratesADatabaseOfTheFirstSchema) {
-  // The database as the first release left it: schema 1, with data.
-  ASSERT_TRUE(store_->set_policy("release:default", "{}"));
+  // The database as the first release left it: schema 1, with data (a
+  // secret sealed under its path alone).
+  const auto box = SecretBox::from_key(key(0xa1)).value();
+  const std::string sealed_hex =
+      hex_encode(box.seal(as_bytes("an old secret"), "default/disk/old").value());
+  const std::string blob =
+      sqlite() ? "X'" + sealed_hex + "'" : "decode('" + sealed_hex + "', 'hex')";
+  const std::string old_secret =
+      "INSERT INTO resources (path, sealed, kek_id, size, updated) VALUES ('default/disk/old', " +
+      blob + ", '" + box.id() + "', 13, 0)";
   store_.reset();
-  auto dropped = raw("DROP TABLE used_tokens");
-  ASSERT_TRUE(dropped.ok) << dropped.error;
-  auto forgotten = raw("DELETE FROM schema_migrations WHERE version = 2");
-  ASSERT_TRUE(forgotten.ok) << forgotten.error;
+  for (const std::string& statement :
+       {std::string("DROP TABLE used_tokens"),
+        std::string("DELETE FROM schema_migrations WHERE version >= 2"),
+        std::string("ALTER TABLE policies DROP COLUMN mac"),
+        std::string("ALTER TABLE reference_values DROP COLUMN mac"),
+        std::string("ALTER TABLE resources DROP COLUMN generation"),
+        std::string("INSERT INTO policies (key, document, updated) "
+                    "VALUES ('release:default', '{}', 0)"),
+        std::string("INSERT INTO reference_values (name, value, provenance, note) "
+                    "VALUES ('snp.measurement', 'ab', 'first release', '')"),
+        old_secret}) {
+    auto done = raw(statement);
+    ASSERT_TRUE(done.ok) << statement << ": " << done.error;
+  }
   store_ = open(key(0xa1));
   ASSERT_NE(store_, nullptr);
-  EXPECT_EQ(store_->schema_version().value_or(-1), 2);
+  EXPECT_EQ(store_->schema_version().value_or(-1), 3);
+  // The rows the owner wrote before integrity tags existed are adopted at
+  // the upgrade, once; the secret sealed under its path alone still opens.
   EXPECT_EQ(store_->get_policy("release:default").value_or(std::nullopt), "{}");
+  auto refs = store_->references().list();
+  ASSERT_TRUE(refs) << refs.error().to_string();
+  EXPECT_EQ(refs->size(), 1u);
+  auto secret = store_->get_resource(rid("default", "disk", "old"));
+  ASSERT_TRUE(secret) << secret.error().to_string();
+  ASSERT_TRUE(secret->has_value());
+  EXPECT_EQ(std::string(as_chars(**secret)), "an old secret");
   const TimePoint now = at("2026-01-01T00:00:00Z");
   EXPECT_TRUE(store_->use_token_id("t", now + std::chrono::minutes(5), now).value());
 }
@@ -261,7 +288,7 @@ TEST_P(StoreTest, RefusesADatabaseFromANewerProgram) {
   EXPECT_NE(newer.error().message.find("99"), std::string::npos) << newer.error().message;
   auto rows = raw("SELECT version FROM schema_migrations");
   ASSERT_TRUE(rows.ok);
-  EXPECT_EQ(rows.column.size(), 3u);  // nothing written
+  EXPECT_EQ(rows.column.size(), 4u);  // nothing written
 }
 
 TEST_P(StoreTest, OpensConcurrentlyFromManyThreads) {
@@ -282,7 +309,8 @@ TEST_P(StoreTest, OpensConcurrentlyFromManyThreads) {
       auto box = SecretBox::from_key(key(0xa1)).value();
       start.arrive_and_wait();
       auto s = open_store(fresh_url, std::move(box));
-      if (s && (*s)->schema_version().value_or(0) == 2) ++opened;
+      EXPECT_TRUE(s) << s.error().to_string();
+      if (s && (*s)->schema_version().value_or(0) == 3) ++opened;
     });
   }
   for (auto& t : threads) t.join();
@@ -936,6 +964,52 @@ TEST(PostgresStore, ReconnectsWhenTheServerDropsItsConnections) {
   auto got = store.get_policy("k");
   ASSERT_TRUE(got) << got.error().to_string();
   EXPECT_EQ(*got, std::optional<std::string>("v"));
+}
+
+}  // namespace
+}  // namespace concierge::store
+
+namespace concierge::store {
+namespace {
+
+// Write access to the database is not enough: rows written without the KEK
+// never count, and a secret's row cannot be rolled back to an older
+// ciphertext of the same path.
+TEST_P(StoreTest, RowsWrittenWithoutTheKekAreRefused) {
+  ASSERT_TRUE(
+      store_->references().add({"tpm.ak", "ak:00", std::nullopt, "owner", std::nullopt, ""}));
+  ASSERT_TRUE(store_->set_policy("release:default", R"({"id": "p"})"));
+  // An attacker's INSERT of its own AK fingerprint, with any tag it likes.
+  auto inserted =
+      raw("INSERT INTO reference_values (name, value, provenance, note, mac) "
+          "VALUES ('tpm.ak', 'ak:attacker', 'x', '', '" +
+          std::string(64, '0') + "')");
+  ASSERT_TRUE(inserted.ok) << inserted.error;
+  auto values = store_->references().values("tpm.ak", at("2026-01-01T00:00:00Z"));
+  ASSERT_FALSE(values);
+  EXPECT_EQ(values.error().code, Errc::kCrypto);
+  EXPECT_NE(values.error().message.find("integrity"), std::string::npos);
+  // A policy edited in place.
+  auto edited = raw("UPDATE policies SET document = '{\"id\": \"lax\"}'");
+  ASSERT_TRUE(edited.ok) << edited.error;
+  auto policy = store_->get_policy("release:default");
+  ASSERT_FALSE(policy);
+  EXPECT_EQ(policy.error().code, Errc::kCrypto);
+}
+
+TEST_P(StoreTest, ASecretRowCannotBeRolledBackToAnOlderCiphertext) {
+  const ResourceId id = rid("default", "disk", "key");
+  ASSERT_TRUE(store_->put_resource(id, as_bytes("first key")));
+  auto old_row = raw("SELECT sealed FROM resources");
+  ASSERT_TRUE(old_row.ok && old_row.column.size() == 1) << old_row.error;
+  ASSERT_TRUE(store_->put_resource(id, as_bytes("rotated key")));
+  const std::string hex = hex_encode(old_row.column[0]);
+  const std::string blob = sqlite() ? "X'" + hex + "'" : "decode('" + hex + "', 'hex')";
+  auto rolled = raw("UPDATE resources SET sealed = " + blob);
+  ASSERT_TRUE(rolled.ok) << rolled.error;
+  auto secret = store_->get_resource(id);
+  ASSERT_FALSE(secret);
+  EXPECT_EQ(secret.error().code, Errc::kCrypto);
 }
 
 }  // namespace

@@ -154,6 +154,18 @@ Result<Loaded> load_config(const std::string& path) {
 
   CONCIERGE_ASSIGN_OR_RETURN(std::string url, string_member(j, "store", true));
   if (url.rfind("sqlite:", 0) == 0) url = "sqlite:" + resolve(base, url.substr(7));
+  // A PostgreSQL server reached over the network must prove who it is: the
+  // store's rows are integrity-tagged, but a server in the middle still sees
+  // every session and could withhold writes.
+  const bool unix_socket = url.find("host=/") != std::string::npos ||
+                           url.find("host=%2F") != std::string::npos ||
+                           url.rfind("postgresql:///", 0) == 0;
+  if (url.rfind("postgres", 0) == 0 && !unix_socket &&
+      url.find("sslmode=verify-full") == std::string::npos) {
+    std::fprintf(stderr,
+                 "concierge: WARNING: the PostgreSQL connection is not authenticated: add "
+                 "sslmode=verify-full (and sslrootcert) to the store URL\n");
+  }
   CONCIERGE_ASSIGN_OR_RETURN(out.store, store::open_store(url, std::move(*box)));
 
   CONCIERGE_ASSIGN_OR_RETURN(std::string ear_key, string_member(j, "ear_key", true));

@@ -25,6 +25,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "concierge/core/bytes.h"
 #include "concierge/core/result.h"
@@ -57,6 +58,17 @@ class SecretBox {
   // kMalformed for a sealed value too short or of another version; kCrypto
   // when authentication fails (wrong key, wrong aad, tampered).
   Result<Bytes> open(ByteView sealed, std::string_view aad) const;
+
+  // Integrity of rows the store keeps in clear (policies, reference values,
+  // enrolled keys): HMAC-SHA256 under a key derived from the KEK
+  // (HMAC-SHA256(KEK, "concierge store integrity v1")), over `fields`, each
+  // prefixed with its length (8 bytes, big-endian), so no two field lists
+  // share an encoding. Someone who can write to the database but does not
+  // hold the KEK cannot make a row that verifies. Lowercase hex.
+  Result<std::string> row_mac(const std::vector<std::string_view>& fields) const;
+  // Constant time; false for any mismatch (a missing or malformed MAC too).
+  Result<bool> row_mac_matches(const std::vector<std::string_view>& fields,
+                               std::string_view mac) const;
   const std::string& id() const { return id_; }
 
  private:

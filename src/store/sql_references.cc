@@ -60,6 +60,20 @@ Result<std::size_t> delete_values(sql::Connection& c, const std::string& name,
   return removed;
 }
 
+// A row of (name, value, expires, provenance, added, note, ...).
+Result<ReferenceValue> value_of(const sql::Row& row) {
+  ReferenceValue v;
+  CONCIERGE_ASSIGN_OR_RETURN(v.name, sql::text_at(row, 0));
+  CONCIERGE_ASSIGN_OR_RETURN(v.value, sql::text_at(row, 1));
+  CONCIERGE_ASSIGN_OR_RETURN(std::optional<std::int64_t> expires, sql::optional_int_at(row, 2));
+  if (expires) v.expires = from_micros(*expires);
+  CONCIERGE_ASSIGN_OR_RETURN(v.provenance, sql::text_at(row, 3));
+  CONCIERGE_ASSIGN_OR_RETURN(std::optional<std::int64_t> added, sql::optional_int_at(row, 4));
+  if (added) v.added = from_micros(*added);
+  CONCIERGE_ASSIGN_OR_RETURN(v.note, sql::text_at(row, 5));
+  return v;
+}
+
 std::string optional_time_text(const std::optional<TimePoint>& t) {
   return t ? std::to_string(to_micros(*t)) : std::string();
 }
@@ -91,15 +105,7 @@ Result<std::size_t> adopt_untagged_rows(sql::Database& database, const SecretBox
         c.run("SELECT name, value, expires, provenance, added, note FROM reference_values "
               "WHERE mac = ''"));
     for (const auto& row : refs.rows) {
-      ReferenceValue v;
-      CONCIERGE_ASSIGN_OR_RETURN(v.name, sql::text_at(row, 0));
-      CONCIERGE_ASSIGN_OR_RETURN(v.value, sql::text_at(row, 1));
-      CONCIERGE_ASSIGN_OR_RETURN(std::optional<std::int64_t> expires, sql::optional_int_at(row, 2));
-      if (expires) v.expires = from_micros(*expires);
-      CONCIERGE_ASSIGN_OR_RETURN(v.provenance, sql::text_at(row, 3));
-      CONCIERGE_ASSIGN_OR_RETURN(std::optional<std::int64_t> added, sql::optional_int_at(row, 4));
-      if (added) v.added = from_micros(*added);
-      CONCIERGE_ASSIGN_OR_RETURN(v.note, sql::text_at(row, 5));
+      CONCIERGE_ASSIGN_OR_RETURN(ReferenceValue v, value_of(row));
       CONCIERGE_ASSIGN_OR_RETURN(std::string mac, reference_mac(kek, v));
       CONCIERGE_RETURN_IF_ERROR(
           c.run("UPDATE reference_values SET mac = $1 WHERE name = $2 AND value = $3",
@@ -158,15 +164,7 @@ Result<std::vector<ReferenceValue>> SqlReferenceStore::list(
   std::vector<ReferenceValue> list;
   list.reserve(out->rows.size());
   for (const auto& row : out->rows) {
-    ReferenceValue v;
-    CONCIERGE_ASSIGN_OR_RETURN(v.name, sql::text_at(row, 0));
-    CONCIERGE_ASSIGN_OR_RETURN(v.value, sql::text_at(row, 1));
-    CONCIERGE_ASSIGN_OR_RETURN(std::optional<std::int64_t> expires, sql::optional_int_at(row, 2));
-    if (expires) v.expires = from_micros(*expires);
-    CONCIERGE_ASSIGN_OR_RETURN(v.provenance, sql::text_at(row, 3));
-    CONCIERGE_ASSIGN_OR_RETURN(std::optional<std::int64_t> added, sql::optional_int_at(row, 4));
-    if (added) v.added = from_micros(*added);
-    CONCIERGE_ASSIGN_OR_RETURN(v.note, sql::text_at(row, 5));
+    CONCIERGE_ASSIGN_OR_RETURN(ReferenceValue v, value_of(row));
     CONCIERGE_ASSIGN_OR_RETURN(std::string mac, sql::text_at(row, 6));
     CONCIERGE_ASSIGN_OR_RETURN(std::string want, reference_mac(kek_, v));
     if (want.size() != mac.size() || !equal_constant_time(as_bytes(want), as_bytes(mac))) {

@@ -37,6 +37,52 @@ std::size_t limit_of(const HttpRequest& request) {
   return std::clamp<std::size_t>(std::stoul(*v), 1, 10000);
 }
 
+// The request a token is bound to: its method, its path (with the query),
+// and the SHA-256 of its body, base64url. A token seen on the wire cannot
+// authorise another request than the one it was made for.
+std::optional<std::string> binding_mismatch(const Json& claims, const HttpRequest& request) {
+  const auto text = [&](const char* name) -> std::optional<std::string> {
+    const auto it = claims.find(name);
+    if (it == claims.end() || !it->is_string()) return std::nullopt;
+    return it->get<std::string>();
+  };
+  const auto htm = text("htm");
+  const auto htu = text("htu");
+  const auto bsh = text("body_sha256");
+  if (!htm || !htu || !bsh) {
+    return "the token must be bound to its request (htm, htu and body_sha256 claims)";
+  }
+  const std::string target =
+      request.query.empty() ? request.path : request.path + "?" + request.query;
+  if (*htm != request.method || *htu != target) return "the token was made for another request";
+  auto body = digest(HashAlg::kSha256, as_bytes(request.body));
+  if (!body || base64url_encode(*body) != *bsh) return "the token was made for another body";
+  return std::nullopt;
+}
+
+// The scope a request needs: "read" for GET, else the kind of thing it
+// changes ("resources", "policies", "references").
+std::string needed_scope(const std::string& method, std::string_view path) {
+  if (method == "GET") return "read";
+  if (path.substr(0, 10) == "resources/") return "resources";
+  if (path.substr(0, 16) == "reference-values") return "references";
+  return "policies";
+}
+
+bool scope_allows(const Json& claims, const std::string& needed) {
+  const auto scope = claims.find("scope");
+  if (scope == claims.end()) return true;  // the owner's key, unrestricted
+  if (!scope->is_string()) return false;
+  const std::string& s = scope->get_ref<const std::string&>();
+  std::size_t at = 0;
+  while (at <= s.size()) {
+    const std::size_t end = std::min(s.find(' ', at), s.size());
+    if (s.compare(at, end - at, needed) == 0 && end - at == needed.size()) return true;
+    at = end + 1;
+  }
+  return false;
+}
+
 Json audit_json(const store::AuditEntry& e) {
   return {{"id", e.id},         {"at", format_rfc3339(e.at)}, {"actor", e.actor},
           {"action", e.action}, {"resource", e.resource},     {"outcome", e.outcome},
@@ -78,6 +124,17 @@ HttpResponse Broker::admin(const HttpRequest& request, std::string_view path) {
                             "admin: the token needs iat, and exp at most " +
                                 std::to_string(options_.admin_token_max_lifetime.count()) +
                                 " s after it");
+  }
+
+  if (auto mismatch = binding_mismatch(claims, request)) {
+    metrics_.refusal("admin-unauthenticated");
+    return problem_response(401, "unauthenticated", "admin: " + *mismatch);
+  }
+  const std::string scope = needed_scope(request.method, path);
+  if (!scope_allows(claims, scope)) {
+    metrics_.refusal("admin-scope");
+    return problem_response(403, "insufficient-scope",
+                            "admin: the token's scope does not include " + scope);
   }
 
   // Single use: a token seen on the wire (a log, a proxy) cannot be sent

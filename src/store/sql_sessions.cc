@@ -80,8 +80,11 @@ Result<bool> SqlStore::use_token_id(std::string_view id, TimePoint expires, Time
   CONCIERGE_ASSIGN_OR_RETURN(sql::Lease lease, database_->acquire());
   sql::Connection& c = *lease;
   return sql::in_transaction(c, [&]() -> Result<bool> {
+    // Records are kept an hour past the time this replica thinks the token
+    // stops being usable, so a replica whose clock is behind (by less than
+    // that) still finds them.
     CONCIERGE_RETURN_IF_ERROR(
-        c.run("DELETE FROM used_tokens WHERE expires <= $1", {to_micros(now)}));
+        c.run("DELETE FROM used_tokens WHERE expires <= $1", {to_micros(now - kUsedTokenMargin)}));
     // The primary key decides between concurrent uses (both backends know
     // ON CONFLICT DO NOTHING: SQLite since 3.24, PostgreSQL since 9.5).
     CONCIERGE_ASSIGN_OR_RETURN(

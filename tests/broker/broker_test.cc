@@ -271,14 +271,17 @@ TEST(BrokerTest, AnAdminTokenIsAcceptedOnceEvenByAReplicaOnPostgres) {
   BrokerHarness a(o);
   BrokerHarness b(a.replica_options());
   const std::string path = "/admin/v0/resources/default/disk/replayed";
-  const std::string token = a.admin_token();
+  const std::string token = a.admin_token_for("PUT", path, "first");
   EXPECT_EQ(a.call("PUT", path, "first", "", "Bearer " + token).status, 200);
   // Replayed on the same broker, on the other replica, or after a restart.
-  const auto again = a.call("PUT", path, "second", "", "Bearer " + token);
+  const auto again = a.call("PUT", path, "first", "", "Bearer " + token);
   EXPECT_EQ(again.status, 401);
   EXPECT_NE(problem_detail(again).find("already used"), std::string::npos) << again.body;
-  EXPECT_EQ(b.call("PUT", path, "third", "", "Bearer " + token).status, 401);
+  EXPECT_EQ(b.call("PUT", path, "first", "", "Bearer " + token).status, 401);
   b.restart();
+  EXPECT_EQ(b.call("PUT", path, "first", "", "Bearer " + token).status, 401);
+  // Bound to its request: another body, method or path is refused.
+  EXPECT_EQ(b.call("PUT", path, "second", "", "Bearer " + token).status, 401);
   EXPECT_EQ(b.call("DELETE", path, "", "", "Bearer " + token).status, 401);
   // The resource is the first request's.
   const auto list = b.admin("GET", "/admin/v0/resources");
@@ -328,7 +331,10 @@ TEST(BrokerTest, AdminRequestsNeedAValidToken) {
   // Nothing was stored by any of them.
   const auto list = h.admin("GET", "/admin/v0/resources");
   EXPECT_EQ(Json::parse(list.body)["resources"].size(), 0u);
-  EXPECT_EQ(h.call("PUT", path, "s", "", "Bearer " + h.admin_token()).status, 200);
+  // Not bound to this request (no htm/htu/body_sha256): refused.
+  EXPECT_EQ(h.call("PUT", path, "s", "", "Bearer " + h.admin_token()).status, 401);
+  EXPECT_EQ(h.call("PUT", path, "s", "", "Bearer " + h.admin_token_for("PUT", path, "s")).status,
+            200);
 }
 
 TEST(BrokerTest, MalformedRequestsGet400AndTheBrokerKeepsServing) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/rand.h>
 
+#include "concierge/core/digest.h"
 #include "concierge/core/encoding.h"
 #include "concierge/core/jose.h"
 #include "concierge/core/jwe.h"
@@ -128,9 +129,18 @@ std::string BrokerHarness::admin_token(const Json& claims) {
   return jose::sign_jwt(key, jose::JwsAlg::kEs256, c).value();
 }
 
+std::string BrokerHarness::admin_token_for(const std::string& method, const std::string& path,
+                                           const std::string& body, const Json& claims) {
+  Json c = {{"htm", method},
+            {"htu", path},
+            {"body_sha256", base64url_encode(digest(HashAlg::kSha256, as_bytes(body)).value())}};
+  for (const auto& [k, v] : claims.items()) c[k] = v;
+  return admin_token(c);
+}
+
 broker::HttpResponse BrokerHarness::admin(const std::string& method, const std::string& path,
                                           const std::string& body) {
-  return call(method, path, body, "", "Bearer " + admin_token());
+  return call(method, path, body, "", "Bearer " + admin_token_for(method, path, body));
 }
 
 Guest::Guest() : key(fresh_p256()) { jwk = jose::encryption_jwk(key.public_key().value()).value(); }

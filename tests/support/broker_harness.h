@@ -58,6 +58,11 @@ class BrokerHarness {
   // An admin token signed by the configured admin key, with `claims`
   // merged over {"aud", "iat", "exp" = iat + 300}.
   std::string admin_token(const nlohmann::json& claims = nlohmann::json::object());
+  // The same, bound to one request (htm, htu, body_sha256), as the admin
+  // API requires.
+  std::string admin_token_for(const std::string& method, const std::string& path,
+                              const std::string& body,
+                              const nlohmann::json& claims = nlohmann::json::object());
   broker::HttpResponse admin(const std::string& method, const std::string& path,
                              const std::string& body = "");
 

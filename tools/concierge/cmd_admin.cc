@@ -12,6 +12,7 @@
 #include <cstdio>
 
 #include "cli.h"
+#include "concierge/core/digest.h"
 #include "concierge/core/encoding.h"
 #include "concierge/core/jose.h"
 #include "concierge/core/private_key.h"
@@ -26,6 +27,7 @@ struct AdminOptions {
   std::string url = "http://127.0.0.1:8080";
   std::string key;
   std::string ca;
+  std::string scope;  // empty: unrestricted
   bool json = false;
   // Arguments of the subcommands.
   std::string path, file, tee, name, value, out, pub;
@@ -33,7 +35,11 @@ struct AdminOptions {
   std::int64_t after = 0;
 };
 
-Result<std::string> admin_token(const std::string& key_path) {
+// A single-use token for exactly this request: its method, path (with the
+// query) and the SHA-256 of its body (broker.h, the admin API).
+Result<std::string> admin_token(const std::string& key_path, const std::string& method,
+                                const std::string& target, const std::string& body,
+                                const std::string& scope) {
   CONCIERGE_ASSIGN_OR_RETURN(Bytes pem, read_file(key_path));
   auto key = PrivateKey::from_pem(as_chars(pem));
   wipe(pem);
@@ -48,11 +54,16 @@ Result<std::string> admin_token(const std::string& key_path) {
   if (RAND_bytes(jti.data(), static_cast<int>(jti.size())) != 1) {
     return fail(Errc::kCrypto, "the random generator failed");
   }
-  const Json claims = {{"aud", "concierge-admin"},
-                       {"iat", now},
-                       {"exp", now + 300},
-                       {"jti", base64url_encode(jti)},
-                       {"sub", "concierge admin"}};
+  CONCIERGE_ASSIGN_OR_RETURN(Bytes body_digest, digest(HashAlg::kSha256, as_bytes(body)));
+  Json claims = {{"aud", "concierge-admin"},
+                 {"iat", now},
+                 {"exp", now + 300},
+                 {"jti", base64url_encode(jti)},
+                 {"sub", "concierge admin"},
+                 {"htm", method},
+                 {"htu", target},
+                 {"body_sha256", base64url_encode(body_digest)}};
+  if (!scope.empty()) claims["scope"] = scope;
   return jose::sign_jwt(*key, jose::jws_alg_for_curve(*curve), claims);
 }
 
@@ -62,7 +73,7 @@ int request(const AdminOptions& o, const std::string& method, const std::string&
             const std::function<void(const Json&)>& print = nullptr) {
   if (o.key.empty())
     return report("admin", make_error(Errc::kInvalidArgument, "--key is required"));
-  auto token = admin_token(o.key);
+  auto token = admin_token(o.key, method, path, body, o.scope);
   if (!token) return report(o.key, token.error());
   httplib::Client client(o.url);
   if (!client.is_valid()) {
@@ -153,6 +164,9 @@ void register_admin(CLI::App& app, Context& ctx) {
       ->capture_default_str();
   admin->add_option("--key", o->key, "The owner's private key (PEM, EC P-256/P-384)");
   admin->add_option("--ca", o->ca, "For https: the CA certificate to trust");
+  admin->add_option("--scope", o->scope,
+                    "Restrict the token: read, resources, policies, references (space-separated; "
+                    "default: unrestricted)");
   admin->add_flag("--json", o->json, "Print the broker's JSON answers as they are");
 
   auto* kg = admin->add_subcommand("keygen", "Make an admin key pair (P-256)");

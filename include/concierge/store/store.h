@@ -34,6 +34,8 @@
 // caller's to wipe() after use.
 #pragma once
 
+#include <chrono>
+
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -171,11 +173,13 @@ class Store {
   virtual Result<std::size_t> purge_sessions(TimePoint now) = 0;
 
   // ---- Single-use tokens. ----
+  static constexpr std::chrono::seconds kUsedTokenMargin{3600};
   // Records that the token named `id` was used, remembered until `expires`.
   // Returns false, changing nothing, when `id` is already recorded: a
-  // replay. Records that expired at or before `now` are deleted first, so
-  // the table holds only tokens that could still be presented. Of
-  // concurrent calls with one id (on any replicas) exactly one returns true.
+  // replay. Records that expired more than kUsedTokenMargin before `now`
+  // are deleted first: a replica whose clock is behind by less than the
+  // margin still sees every token it could accept. Of concurrent calls with
+  // one id (on any replicas) exactly one returns true.
   virtual Result<bool> use_token_id(std::string_view id, TimePoint expires, TimePoint now) = 0;
 
   // ---- Attestation record and audit log (append-only). ----

@@ -121,7 +121,11 @@ Json release_input(const verifier::AttestationResult& result) {
   verifier::Tier worst = verifier::Tier::kNone;
   bool first = true;
   for (const auto& [name, s] : result.submods) {
-    Json sj = {{"status", std::string(verifier::tier_name(s.status))},
+    // The submod's kind, from the verifier's claims (its name is only a name).
+    const Json& annotated = s.annotated_evidence;
+    Json sj = {{"tee", annotated.is_object() && annotated.contains("tee") ? annotated["tee"]
+                                                                          : Json(nullptr)},
+               {"status", std::string(verifier::tier_name(s.status))},
                {"vector", s.trust_vector.to_json()},
                {"claims", s.annotated_evidence.is_null() ? Json::object() : s.annotated_evidence},
                {"policy", s.appraisal_policy_id}};

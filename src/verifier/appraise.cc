@@ -35,10 +35,12 @@ Result<const Policy*> builtin_policy(std::string_view tee) {
   return Unexpected(default_policy(tee).error());
 }
 
-// The current values of a reference set, lowercase.
+// The current values of a reference set, lowercase; `any`, when given, is
+// set when the set has values at all, expired ones included.
 Result<std::set<std::string>> reference_set(const ReferenceStore& refs, const std::string& name,
-                                            TimePoint now) {
+                                            TimePoint now, bool* any = nullptr) {
   CONCIERGE_ASSIGN_OR_RETURN(ReferenceLookup lookup, refs.values(name, now));
+  if (any != nullptr) *any = !lookup.current.empty() || !lookup.expired.empty();
   std::set<std::string> out;
   for (const ReferenceValue& v : lookup.current) {
     std::string lower = v.value;
@@ -57,9 +59,10 @@ Result<DeviceAppraisal> appraise_device(const std::string& submod, const DeviceE
   }
   VerifierContext ctx = o.context;
   std::set<std::string> event_digests;
+  bool log_required = false;  // event digests registered, expired ones included
   if (kind->event_log) {
-    CONCIERGE_ASSIGN_OR_RETURN(event_digests,
-                               reference_set(*o.refs, device.tee + ".event_digest", now));
+    CONCIERGE_ASSIGN_OR_RETURN(
+        event_digests, reference_set(*o.refs, device.tee + ".event_digest", now, &log_required));
     if (device.event_log) ctx.known_event_digests = event_digests;
   }
   if (kind->enrolled_keys) {
@@ -68,12 +71,19 @@ Result<DeviceAppraisal> appraise_device(const std::string& submod, const DeviceE
     CONCIERGE_ASSIGN_OR_RETURN(ctx.enrolled_keys,
                                reference_set(*o.refs, std::string(kind->enrolled_keys), now));
   }
+  if (kind->required_registers) {
+    // Expired values still require: expiry never loosens what is demanded.
+    CONCIERGE_ASSIGN_OR_RETURN(ReferenceLookup required,
+                               o.refs->values(kind->required_registers, now));
+    for (const auto* list : {&required.current, &required.expired}) {
+      for (const ReferenceValue& v : *list) ctx.required_registers.insert(v.value);
+    }
+  }
   DeviceAppraisal out;
   out.submod = submod;
   out.tee = device.tee;
   CONCIERGE_ASSIGN_OR_RETURN(out.evidence, kind->verify(device, ctx));
-  if (kind->event_log && !device.event_log && !event_digests.empty() &&
-      out.evidence.normalized.is_object()) {
+  if (kind->event_log && !device.event_log && log_required && out.evidence.normalized.is_object()) {
     // The owner registered event digests, so the log is part of what is
     // appraised: leaving it out may not skip that appraisal.
     out.evidence.normalized["log"] = {
@@ -125,9 +135,12 @@ Result<EnvelopeAppraisal> appraise_envelope(const Envelope& envelope,
   out.devices.push_back(std::move(primary));
   for (const auto& [name, device] : envelope.additional_devices) {
     // Every device binds the envelope's one runtime data (envelope.h).
-    if (!device.runtime_data.is_null() || name == envelope.primary.tee) {
-      return fail(Errc::kMalformed, "additional_devices." + name +
-                                        ": carries its own runtime data or the primary's name");
+    if (!device.runtime_data.is_null() || name == envelope.primary.tee ||
+        name.rfind(device.tee, 0) != 0) {
+      return fail(Errc::kMalformed,
+                  "additional_devices." + name +
+                      ": carries its own runtime data, the primary's name, or a name that does "
+                      "not start with its kind");
     }
     CONCIERGE_ASSIGN_OR_RETURN(DeviceAppraisal d, appraise_device(name, device, primary_runtime,
                                                                   options, out.appraised_at));

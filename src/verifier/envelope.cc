@@ -105,6 +105,14 @@ Result<Envelope> parse_envelope(const nlohmann::json& j) {
       }
       CONCIERGE_ASSIGN_OR_RETURN(DeviceEvidence d,
                                  parse_device(device, "additional_devices." + name, false));
+      // A device's name starts with its kind ("tpm", "tpm0", "tpm-vtpm"), so
+      // a release policy that names a device ("submods.tpm0") cannot be met
+      // by evidence of another kind under that name.
+      if (name.rfind(d.tee, 0) != 0) {
+        return Unexpected(
+            malformed("additional_devices." + name,
+                      "a device's name starts with its kind (" + d.tee.substr(0, 16) + ")"));
+      }
       out.additional_devices.emplace(name, std::move(d));
     }
   }

@@ -87,13 +87,20 @@ Result<VerifiedEvidence> verify_dcap_evidence(const DeviceEvidence& d, const Ver
   // than what this process has already seen.
   CONCIERGE_ASSIGN_OR_RETURN(auto guest_collateral, collateral_of(d.endorsements));
   const bool guest_sent = !ctx.dcap_collateral_dir && guest_collateral;
+
   if (ctx.dcap_collateral_dir) {
     o.collateral_dir = ctx.dcap_collateral_dir;
   } else {
     o.collateral = std::move(guest_collateral);
   }
   CONCIERGE_ASSIGN_OR_RETURN(dcap::DcapVerification v, dcap::verify_dcap(d.evidence, o));
-  if (guest_sent && v.verdict.accepted && v.claims.contains("collateral")) {
+  if (guest_sent && v.verdict.accepted && ctx.dcap_min_evaluation_number == 0) {
+    // Without a floor, a guest could pick old collateral that rates its
+    // platform better, and every replica or restart would take it.
+    v.verdict = Verdict::reject(
+        "collateral sent with the evidence is not accepted: this broker has no collateral folder "
+        "and no minimum tcbEvaluationDataNumber configured");
+  } else if (guest_sent && v.verdict.accepted && v.claims.contains("collateral")) {
     const std::uint32_t number =
         v.claims["collateral"].value("tcb_evaluation_data_number", std::uint32_t{0});
     const std::uint32_t seen = ctx.dcap_cache ? ctx.dcap_cache->highest_evaluation_number() : 0;
@@ -132,6 +139,13 @@ Result<VerifiedEvidence> verify_dcap_evidence(const DeviceEvidence& d, const Ver
     n["registers"] = {
         {"rtmr0", c["rtmr0"]}, {"rtmr1", c["rtmr1"]}, {"rtmr2", c["rtmr2"]}, {"rtmr3", c["rtmr3"]}};
     n["svn"] = {{"tee_tcb_svn", c["tee_tcb_svn"]}};
+    // What the host chose at launch beside the image: the configuration and
+    // owner fields, whether the TD may migrate, and its service TD (TD 1.5).
+    n["launch_config"] = {{"mrconfigid", c["mrconfigid"]},
+                          {"mrowner", c["mrowner"]},
+                          {"mrownerconfig", c["mrownerconfig"]}};
+    n["migratable"] = c["td_attributes"].value("migratable", true);
+    if (c.contains("mrservicetd")) n["service_td"] = c["mrservicetd"];
     if (d.event_log) {
       CONCIERGE_ASSIGN_OR_RETURN(n["log"], ccel_log_claims(*d.event_log, *v.quote.td(), ctx));
     }

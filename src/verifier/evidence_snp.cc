@@ -139,6 +139,7 @@ Result<VerifiedEvidence> verify_snp_evidence(const DeviceEvidence& d, const Veri
   if (tcb.contains("fmc")) n["svn"]["fmc"] = tcb["fmc"];
   const std::string product(snp::product_name(v.product));
   n["product"] = product;
+  n["host_data"] = c["host_data"];
   n["vmpl"] = v.report.vmpl;
   const bool ma_bound = std::any_of(v.report.report_id_ma.begin(), v.report.report_id_ma.end(),
                                     [](std::uint8_t b) { return b != 0xFF; });

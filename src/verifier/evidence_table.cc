@@ -14,7 +14,8 @@ const std::vector<EvidenceKind>& evidence_kinds() {
       {"snp", HashAlg::kSha384, 64, &verify_snp_evidence},
       {"tdx", HashAlg::kSha384, 64, &verify_tdx_evidence, /*event_log=*/true},
       {"sgx", HashAlg::kSha384, 64, &verify_sgx_evidence},
-      {"tpm", HashAlg::kSha256, 32, &verify_tpm_evidence, /*event_log=*/true, "tpm.ak"},
+      {"tpm", HashAlg::kSha256, 32, &verify_tpm_evidence, /*event_log=*/true, "tpm.ak",
+       "tpm.required_pcr"},
   };
   return kinds;
 }

@@ -1,5 +1,6 @@
 // The TPM 2.0 entry of the evidence table: a quote (TPMS_ATTEST) with its
 // signature, AK and PCR values as endorsements, and the firmware event log.
+#include <algorithm>
 #include <map>
 #include <string>
 
@@ -86,15 +87,27 @@ Result<nlohmann::json> log_claims(ByteView log_bytes, const tpm::ParsedQuote& q,
   }
   nlohmann::json out = compare_with_replay(registers, "event log");
   if (ctx.known_event_digests && !q.selections.empty()) {
-    const tpm::PcrSelection& sel = q.selections.front();
+    // Every event of the log, in every selected bank, and also the events of
+    // PCRs the quote does not cover (judged in the first selected bank):
+    // the attester cannot hide an event from the allowlist by leaving its
+    // PCR out of the selection.
     nlohmann::json unknown = nlohmann::json::array();
     for (const measure::Event& ev : log.events) {
       if (ev.type == measure::event_type::kNoAction) continue;
-      if (std::find(sel.pcrs.begin(), sel.pcrs.end(), ev.pcr) == sel.pcrs.end()) continue;
-      const measure::EventDigest* dg = ev.digest_for(static_cast<std::uint16_t>(sel.bank));
+      const tpm::PcrSelection* covering = nullptr;
+      for (const tpm::PcrSelection& sel : q.selections) {
+        if (std::find(sel.pcrs.begin(), sel.pcrs.end(), ev.pcr) != sel.pcrs.end()) {
+          covering = &sel;
+          break;
+        }
+      }
+      const HashAlg bank = covering ? covering->bank : q.selections.front().bank;
+      const measure::EventDigest* dg = ev.digest_for(static_cast<std::uint16_t>(bank));
       if (dg == nullptr || ctx.known_event_digests->count(hex_encode(dg->value)) > 0) continue;
-      unknown.push_back(event_json("pcr" + std::to_string(ev.pcr), ev.index,
-                                   measure::describe_event(ev), dg->value));
+      unknown.push_back(event_json(
+          "pcr" + std::to_string(ev.pcr), ev.index,
+          measure::describe_event(ev) + (covering ? "" : " (in a PCR the quote does not cover)"),
+          dg->value));
     }
     out["unknown_events"] = std::move(unknown);
   }
@@ -124,6 +137,18 @@ Result<VerifiedEvidence> verify_tpm_evidence(const DeviceEvidence& d, const Veri
   if (verdict.accepted && (!ctx.enrolled_keys || ctx.enrolled_keys->count(signer) == 0)) {
     verdict = Verdict::reject("the quote is signed by " + signer +
                               ", which is not an enrolled AK (tpm.ak)");
+  }
+  // The PCRs the owner requires, in the bank the registers are read from.
+  for (const std::string& required : ctx.required_registers) {
+    if (!verdict.accepted) break;
+    const bool quoted =
+        !parsed.selections.empty() &&
+        std::any_of(parsed.selections.front().pcrs.begin(), parsed.selections.front().pcrs.end(),
+                    [&](unsigned pcr) { return std::to_string(pcr) == required; });
+    if (!quoted) {
+      verdict = Verdict::reject("the quote does not cover PCR " + required.substr(0, 8) +
+                                " of its first bank, which the owner requires (tpm.required_pcr)");
+    }
   }
 
   VerifiedEvidence out;

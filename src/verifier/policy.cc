@@ -3,9 +3,9 @@
 
 #include "concierge/core/json.h"
 
+#include <re2/re2.h>
 #include <algorithm>
 #include <array>
-#include <regex>
 #include <set>
 #include <string>
 #include <utility>
@@ -73,12 +73,17 @@ Result<void> check_operand(PolicyOp op, const Json& operand, const std::string& 
       return {};
     case PolicyOp::kRegex: {
       if (!operand.is_string()) return bad(where, "not a string");
-      try {
-        leaf.regex =
-            std::make_shared<const std::regex>(operand.get<std::string>(), std::regex::ECMAScript);
-      } catch (const std::regex_error& e) {
-        return bad(where, std::string("regular expression does not compile: ") + e.what());
+      if (operand.get_ref<const std::string&>().size() > 1024) {
+        return bad(where, "regular expression longer than 1024 bytes");
       }
+      RE2::Options options;
+      options.set_log_errors(false);
+      options.set_max_mem(1 << 20);  // bounds the compiled program
+      auto re = std::make_shared<const RE2>(operand.get<std::string>(), options);
+      if (!re->ok()) {
+        return bad(where, "regular expression does not compile: " + re->error());
+      }
+      leaf.regex = std::move(re);
       return {};
     }
     case PolicyOp::kInRefs:

@@ -2,6 +2,8 @@
 // (policy.h).
 #include "concierge/verifier/policy.h"
 
+#include <re2/re2.h>
+
 #include <algorithm>
 #include <array>
 #include <map>
@@ -250,10 +252,10 @@ class Evaluator {
       const std::string set_name = prefix + key;
       const std::string path = c.path + "." + key;
       const ReferenceLookup* l = set(set_name);
-      if (l && l->current.empty()) {
-        note_expired(set_name, *l, path, &member);
-        continue;  // not constrained
-      }
+      // A set with no values at all does not constrain its member. One whose
+      // values have all expired does, and nothing matches it: expiring a
+      // reference value revokes it, it never opens the register up.
+      if (l && l->current.empty() && l->expired.empty()) continue;
       ++constrained;
       ConditionTrace t;
       t.path = path;
@@ -371,7 +373,7 @@ class Evaluator {
             // libstdc++'s matcher recurses per character: bound the input.
             says("is longer than " + std::to_string(kMaxRegexSubject) + " characters");
           } else {
-            passed = std::regex_match(v->get_ref<const std::string&>(), *c.regex);
+            passed = RE2::FullMatch(v->get_ref<const std::string&>(), *c.regex);
             says("is " + t.actual);
           }
           break;

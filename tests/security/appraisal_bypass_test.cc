@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <memory>
@@ -18,6 +19,7 @@
 #include "concierge/attester/kbs_client.h"
 #include "concierge/core/digest.h"
 #include "concierge/core/encoding.h"
+#include "concierge/core/time.h"
 #include "concierge/evidence/dcap/simulator.h"
 #include "concierge/evidence/snp/simulator.h"
 #include "concierge/evidence/tpm/soft_quoter.h"
@@ -196,11 +198,13 @@ class AppraisalBypass : public ::testing::TestWithParam<std::string> {
     server_ = std::make_unique<RunningServer>(*h_);
     return true;
   }
-  void refs(const std::vector<std::pair<std::string, std::string>>& values) {
+  // `accepted`: the values are what a guest must match (never to be
+  // shown to one); false for settings such as tpm.required_pcr.
+  void refs(const std::vector<std::pair<std::string, std::string>>& values, bool accepted = true) {
     Json list = Json::array();
     for (const auto& [name, value] : values) {
       list.push_back({{"name", name}, {"value", value}});
-      registered_.push_back(value);
+      if (accepted) registered_.push_back(value);
     }
     const Json doc = {{"reference_values", list}};
     ASSERT_EQ(h_->admin("POST", "/admin/v0/reference-values", doc.dump()).status, 200);
@@ -216,13 +220,17 @@ class AppraisalBypass : public ::testing::TestWithParam<std::string> {
   // No secret: refused at attest with `attest_status`, or at the resource
   // with `resource_status`; neither the secret nor an accepted reference
   // value in anything the attacker saw; the server still answers.
-  void expect_refused(const Exchange& e, int attest_status, int resource_status = 0) {
+  // `own`: values the attacker's evidence itself carries (its own event
+  // digests, say), which it may read back.
+  void expect_refused(const Exchange& e, int attest_status, int resource_status = 0,
+                      const std::vector<std::string>& own = {}) {
     EXPECT_EQ(e.attest, attest_status) << (e.bodies.empty() ? "" : e.bodies.back());
     EXPECT_EQ(e.resource, resource_status) << (e.bodies.empty() ? "" : e.bodies.back());
     EXPECT_TRUE(e.released.empty());
     for (const std::string& body : e.bodies) {
       EXPECT_EQ(body.find(kSecret), std::string::npos) << body;
       for (const std::string& value : registered_) {
+        if (std::find(own.begin(), own.end(), value) != own.end()) continue;
         EXPECT_EQ(body.find(value), std::string::npos)
             << "a refusal lists the accepted reference value " << value << ": " << body;
       }
@@ -282,7 +290,7 @@ TEST_P(AppraisalBypass, AReplayedQuoteAsAnExtraDeviceDoesNotUnlockARefusedGuest)
     Json device = replayed;
     device["tee"] = "tpm";
     device["runtime_data"] = old_runtime;
-    ev["additional_devices"] = {{"vtpm", device}};
+    ev["additional_devices"] = {{"tpm-vtpm", device}};
     return ev;
   });
   expect_refused(e, 400);
@@ -300,6 +308,17 @@ TEST_P(AppraisalBypass, AReplayedQuoteAsAnExtraDeviceDoesNotUnlockARefusedGuest)
   const Json ear = ear_payload(e.token);
   EXPECT_EQ(ear["concierge.primary-submod"], "snp") << ear.dump();
   EXPECT_EQ(ear["submods"]["snp"]["ear.status"], "warning");
+
+  // A device is named after its kind: a second SNP report cannot pose as
+  // the vTPM a release policy names.
+  e = exchange("snp", [&](const Json& rt) {
+    Json ev = snp_evidence(rt);
+    Json device = snp_evidence(rt);
+    device["tee"] = "snp";
+    ev["additional_devices"] = {{"tpm-vtpm", device}};
+    return ev;
+  });
+  expect_refused(e, 400);
 
   // The device may not take the primary's name either.
   e = exchange("snp", [&](const Json& rt) {
@@ -321,7 +340,7 @@ TEST_P(AppraisalBypass, TheOwnersPoliciesApplyToEveryDevice) {
     Json ev = snp_evidence(rt);
     Json device = tpm_evidence(quoter, rt, {{9, boot.pcrs.at(9)}});
     device["tee"] = "tpm";
-    ev["additional_devices"] = {{"vtpm", device}};
+    ev["additional_devices"] = {{"tpm-vtpm", device}};
     return ev;
   };
   // Both devices good: the secret is released.
@@ -335,7 +354,8 @@ TEST_P(AppraisalBypass, TheOwnersPoliciesApplyToEveryDevice) {
        "when": {"path": "registers.pcr7", "exists": true}, "then": 2, "else": 96}]})");
   const Exchange refused = exchange("snp", with_vtpm);
   expect_refused(refused, 401);
-  EXPECT_NE(refused.bodies.back().find("vtpm: pcr7"), std::string::npos) << refused.bodies.back();
+  EXPECT_NE(refused.bodies.back().find("tpm-vtpm: pcr7"), std::string::npos)
+      << refused.bodies.back();
 }
 
 // --- 2, 3, 4. TPM: the selection, the log, the hardware.
@@ -405,6 +425,70 @@ TEST_P(TpmBypass, ACustomPolicyCannotDropTheHardwareCheck) {
       "tpm", [&](const Json& rt) { return tpm_evidence(stranger, rt, good_.pcrs, good_.log); });
   expect_refused(e, 401);
   EXPECT_NE(e.bodies.back().find("not an enrolled AK"), std::string::npos) << e.bodies.back();
+}
+
+TEST_P(TpmBypass, ExpiringAReferenceValueRevokesItAndNeverOpensTheRegister) {
+  if (!started_) return;
+  // The owner lets the current kernel's PCR 9 and the event digests expire
+  // in a minute (say, to retire that kernel).
+  ASSERT_EQ(h().admin("DELETE", "/admin/v0/reference-values/tpm.pcr9").status, 200);
+  ASSERT_EQ(h().admin("DELETE", "/admin/v0/reference-values/tpm.event_digest").status, 200);
+  Json list = Json::array();
+  const std::string soon = format_rfc3339(h().now + std::chrono::seconds(60));
+  list.push_back(
+      {{"name", "tpm.pcr9"}, {"value", hex_encode(good_.pcrs.at(9))}, {"expires", soon}});
+  for (const auto& d : good_.event_digests) {
+    list.push_back({{"name", "tpm.event_digest"}, {"value", d}, {"expires", soon}});
+  }
+  ASSERT_EQ(
+      h().admin("POST", "/admin/v0/reference-values", Json({{"reference_values", list}}).dump())
+          .status,
+      200);
+  h().advance(std::chrono::seconds(120));
+  // Another kernel, quoted honestly: PCR 9's only reference value expired.
+  // (The shim is the same: its event digest and PCR 4 are the guest's own.)
+  const Boot evil = measured_boot("vmlinuz with a backdoor");
+  std::vector<std::string> own = evil.event_digests;
+  for (const auto& [pcr, v] : evil.pcrs) own.push_back(hex_encode(v));
+  expect_refused(quote(evil.pcrs, evil.log), 200, 403, own);
+  // The log left out: the (expired) event digests still make it required.
+  expect_refused(quote(evil.pcrs, std::nullopt), 200, 403, own);
+}
+
+TEST_P(AppraisalBypass, AnEventDigestAllowlistCannotBeDodgedByTheSelection) {
+  HarnessOptions o;
+  o.register_measurement = false;
+  registered_.clear();
+  if (!start(o)) return;
+  // The allowlist set-up: the AK, PCR 0's value, and the known events, but no
+  // value for PCRs 4 and 9 (kernels vary).
+  const auto quoter = tpm::SoftQuoter::create().value();
+  const Boot good = measured_boot("vmlinuz 6.1");
+  refs({{"tpm.ak", ak_of(quoter)}, {"tpm.pcr0", hex_encode(good.pcrs.at(0))}});
+  std::vector<std::pair<std::string, std::string>> digests;
+  for (const auto& d : good.event_digests) digests.emplace_back("tpm.event_digest", d);
+  refs(digests);
+  const Boot evil = measured_boot("vmlinuz with a backdoor");
+  const auto pcr0_only = [&](const Boot& b) {
+    return exchange("tpm", [&](const Json& rt) {
+      return tpm_evidence(quoter, rt, {{0, b.pcrs.at(0)}}, b.log);
+    });
+  };
+  // PCR 0 alone, with the evil log: the kernel's event is in a PCR the quote
+  // does not cover, and is judged all the same.
+  Exchange e = pcr0_only(evil);
+  expect_refused(e, 200, 403);
+  EXPECT_NE(e.bodies.back().find("does not cover"), std::string::npos) << e.bodies.back();
+  // With the PCRs the owner requires, a quote that leaves them out is
+  // rejected outright, log or no log.
+  refs({{"tpm.required_pcr", "4"}, {"tpm.required_pcr", "9"}}, /*accepted=*/false);
+  e = pcr0_only(good);
+  expect_refused(e, 401);
+  EXPECT_NE(e.bodies.back().find("does not cover PCR"), std::string::npos) << e.bodies.back();
+  // The good boot, fully quoted, is released.
+  e = exchange("tpm",
+               [&](const Json& rt) { return tpm_evidence(quoter, rt, good.pcrs, good.log); });
+  EXPECT_EQ(e.resource, 200) << e.bodies.back();
 }
 
 // Security II, 9: write access to the database is not enough. The attacker
@@ -499,8 +583,19 @@ TEST_P(DcapBypass, TheOperatorsCollateralWinsOverTheGuests) {
   EXPECT_NE(e.bodies.back().find("OutOfDate"), std::string::npos) << e.bodies.back();
 }
 
-TEST_P(DcapBypass, GuestCollateralCannotRollBackAndNoCollateralIsNeverAffirming) {
+TEST_P(DcapBypass, GuestCollateralIsRefusedWithoutAConfiguredMinimum) {
   if (!start_tdx(std::nullopt)) return;
+  // Without a floor, every replica (or a restarted one) would take whatever
+  // collateral a guest picks.
+  const Json picked = tdx.sent_collateral(dcap::TcbStatus::kUpToDate, 18);
+  Exchange e = exchange("tdx", [&](const Json& rt) { return tdx.evidence(rt, picked); });
+  expect_refused(e, 401);
+  EXPECT_NE(e.bodies.back().find("no minimum tcbEvaluationDataNumber"), std::string::npos)
+      << e.bodies.back();
+}
+
+TEST_P(DcapBypass, GuestCollateralCannotRollBackAndNoCollateralIsNeverAffirming) {
+  if (!start_tdx(std::nullopt, /*minimum=*/16)) return;
   // No collateral at all: the TCB is unknown, never affirming.
   expect_refused(exchange("tdx", [&](const Json& rt) { return tdx.evidence(rt); }), 401);
   // Collateral with evaluation number 18: accepted, and remembered.
@@ -578,7 +673,7 @@ TEST_P(AppraisalBypass, AGenoaBelowTheMinimumTcbIsRefused) {
     return Json{{"evidence", base64_encode(unpatched.issue(req).value())},
                 {"endorsements", {{"cert_table", base64_encode(unpatched.cert_table().value())}}}};
   });
-  expect_refused(e, 200, 403);
+  expect_refused(e, 401);
   EXPECT_NE(e.bodies.back().find("tcb-minimum"), std::string::npos) << e.bodies.back();
   // The guest learns its own SPL, not the minimum it would have needed.
   EXPECT_EQ(e.bodies.back().find("minimum 84"), std::string::npos) << e.bodies.back();

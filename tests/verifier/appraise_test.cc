@@ -178,7 +178,7 @@ TEST(AppraiseTdx, SimulatedQuoteWithAnAdditionalDevice) {
   DeviceEvidence enclave;
   enclave.tee = "sgx";
   enclave.evidence = sim->sgx_quote(sgx).value();
-  e.additional_devices["enclave0"] = enclave;
+  e.additional_devices["sgx-enclave0"] = enclave;
 
   MemoryReferenceStore refs({ref("tdx.mrtd", hex_encode(Bytes(48, 0x11))),
                              ref("sgx.mrenclave", hex_encode(Bytes(32, 0x33)))});
@@ -193,7 +193,7 @@ TEST(AppraiseTdx, SimulatedQuoteWithAnAdditionalDevice) {
   ASSERT_TRUE(a) << a.error().to_string();
   ASSERT_EQ(a->devices.size(), 2u);
   EXPECT_EQ(a->devices[0].submod, "tdx");
-  EXPECT_EQ(a->devices[1].submod, "enclave0");
+  EXPECT_EQ(a->devices[1].submod, "sgx-enclave0");
   EXPECT_EQ(a->devices[0].appraisal.status, Tier::kAffirming) << a->explain_text();
   EXPECT_TRUE(a->devices[1].binding.value_or(Verdict{}).accepted);
   // The SGX collateral is not in the TDX folder: TCB status unknown, which
@@ -353,7 +353,7 @@ TEST(AppraiseReal, MilanReportOfADebuggableGuestIsContraindicated) {
   const Appraisal& ap = a->devices[0].appraisal;
   EXPECT_EQ(a->devices[0].evidence.normalized["root"], "builtin");
   // Genuine, but its REPORTED_TCB (bootloader 2) is below Milan's minimum.
-  EXPECT_EQ(ap.vector.get(TrustClaim::kHardware), 32);
+  EXPECT_EQ(ap.vector.get(TrustClaim::kHardware), 96);
   EXPECT_NE(a->explain_text().find("tcb-minimum"), std::string::npos) << a->explain_text();
   EXPECT_EQ(a->devices[0].evidence.normalized["tcb_minimum"]["below"],
             "bootloader SPL 2 is below the minimum 4 for Milan");
@@ -476,7 +476,7 @@ TEST(AppraiseEnvelope, AdditionalDevicesBindTheEnvelopesRuntimeDataAndThePrimary
   Envelope e = good.envelope;
   DeviceEvidence extra = good.envelope.primary;
   extra.runtime_data = nullptr;
-  e.additional_devices["vtpm"] = extra;
+  e.additional_devices["tpm-vtpm"] = extra;
   auto a = appraise_envelope(e, o);
   ASSERT_TRUE(a) << a.error().to_string();
   EXPECT_TRUE(a->all_bound());
@@ -490,7 +490,7 @@ TEST(AppraiseEnvelope, AdditionalDevicesBindTheEnvelopesRuntimeDataAndThePrimary
   // Its own runtime data, or the primary's name, is refused.
   e = good.envelope;
   extra.runtime_data = runtime("tpm-n");
-  e.additional_devices["vtpm"] = extra;
+  e.additional_devices["tpm-vtpm"] = extra;
   EXPECT_FALSE(appraise_envelope(e, o));
   e = good.envelope;
   extra.runtime_data = nullptr;

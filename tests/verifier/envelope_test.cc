@@ -11,7 +11,7 @@ TEST(Envelope, RoundTripsWithAdditionalDevices) {
     "endorsements": {"vcek": "BAU="},
     "event_log": "BgcI",
     "runtime_data": {"nonce": "n", "tee-pubkey": {"kty": "EC"}},
-    "additional_devices": {"gpu0": {"tee": "tpm", "evidence": "CQ=="}}
+    "additional_devices": {"tpm0": {"tee": "tpm", "evidence": "CQ=="}}
   })";
   auto e = parse_envelope(std::string_view(text));
   ASSERT_TRUE(e) << e.error().to_string();
@@ -19,8 +19,8 @@ TEST(Envelope, RoundTripsWithAdditionalDevices) {
   EXPECT_EQ(e->primary.evidence, (Bytes{1, 2, 3}));
   EXPECT_EQ(e->primary.event_log, (Bytes{6, 7, 8}));
   EXPECT_EQ(e->primary.runtime_data["nonce"], "n");
-  ASSERT_EQ(e->additional_devices.count("gpu0"), 1u);
-  EXPECT_EQ(e->additional_devices.at("gpu0").evidence, (Bytes{9}));
+  ASSERT_EQ(e->additional_devices.count("tpm0"), 1u);
+  EXPECT_EQ(e->additional_devices.at("tpm0").evidence, (Bytes{9}));
   auto again = parse_envelope(envelope_json(*e));
   ASSERT_TRUE(again);
   EXPECT_EQ(envelope_json(*again), envelope_json(*e));
@@ -53,6 +53,10 @@ TEST(Envelope, MalformedMembersAreNamed) {
           Case{R"({"tee": "snp", "evidence": "AQID", "additional_devices": {"snp": {"tee": "tpm",
                  "evidence": "AQID"}}})",
                "additional_devices.snp"},
+          // A device's name starts with its kind.
+          Case{R"({"tee": "snp", "evidence": "AQID", "additional_devices": {"tpm0": {"tee": "snp",
+                 "evidence": "AQID"}}})",
+               "additional_devices.tpm0"},
           Case{R"({"tee": "snp", "evidence": "AQID", "additional_devices": {"GPU 0": {"tee": "tpm",
                  "evidence": "AQID"}}})",
                "additional_devices"},

@@ -235,7 +235,12 @@ int reference(AgentOptions& o) {
   const Json registers = n.value("registers", Json::object());
   if (*tee == "tpm") {
     add("tpm.ak", n.value("signer", Json()));
-    for (const auto& [reg, v] : registers.items()) add("tpm." + reg, v);  // nulls: not quoted
+    for (const auto& [reg, v] : registers.items()) {
+      if (v.is_null()) continue;  // not quoted
+      add("tpm." + reg, v);
+      // The quote of a guest must cover what this known-good one did.
+      add("tpm.required_pcr", Json(reg.substr(3)));
+    }
     if (n.contains("log") && n["log"].contains("unknown_events")) {
       for (const auto& e : n["log"]["unknown_events"])
         add("tpm.event_digest", e.value("digest", Json()));

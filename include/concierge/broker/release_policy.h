@@ -21,9 +21,15 @@
 //    "vector": {"hardware": 2, ...},     the primary's trustworthiness vector
 //    "claims": {...},                    the primary's normalized claims
 //    "policy": "concierge/default-snp",  the primary's appraisal policy id
-//    "submods": {"snp": {"status", "vector", "claims", "policy"}, ...}}
+//    "submods": {"snp": {"tee", "status", "vector", "claims", "policy"}, ...}}
 //
-// so {"path": "vector.executables", "equals": 2} or
+// A submod's "tee" is its kind as the verifier found it; additional
+// devices' names start with their kind (envelope.h). Release policies should
+// test the status: {"path": "status", "equals": "affirming"} (the worst
+// submod's) before anything else, as the default does.
+//
+// so {"path": "status", "equals": "affirming"} with
+// {"path": "vector.executables", "equals": 2} or
 // {"path": "claims.measurement", "in_refs": "snp.measurement"} are rules.
 // Parsing is strict like policy.h's (kMalformed naming the member).
 //

@@ -14,8 +14,9 @@
 // The envelope has one runtime data, the primary's: every device's evidence
 // must bind it (appraise.h), so an additional device cannot bring evidence
 // bound to another (older, replayed) nonce or key. Device names are 1-32
-// characters of [a-z0-9_-] and differ from the primary's TEE name, which
-// names the primary's submod in the attestation result.
+// characters of [a-z0-9_-], start with the device's kind ("tpm0" for a
+// "tpm") and differ from the primary's TEE name, which names the primary's
+// submod in the attestation result.
 //
 // Endorsements, by kind (base64 for binary, PEM as text):
 //   snp: "vcek" (DER), "cert_table" (the extended report's table),

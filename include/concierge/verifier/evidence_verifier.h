@@ -99,6 +99,10 @@ struct VerifierContext {
   // lowercase): the enrolled ones. Evidence signed by another key, or with
   // this unset, is rejected (evidence_verified false).
   std::optional<std::set<std::string>> enrolled_keys;
+  // For a kind with EvidenceKind::required_registers (TPM: "tpm.required_pcr",
+  // values "0".."23"): the registers the evidence must report, whatever the
+  // attester chose to quote; evidence without one of them is rejected.
+  std::set<std::string> required_registers;
   // DCAP: the lowest tcbEvaluationDataNumber accepted in collateral a guest
   // sends (used only when the operator configured no collateral folder).
   std::uint32_t dcap_min_evaluation_number = 0;
@@ -127,6 +131,9 @@ struct EvidenceKind {
   // The reference set of enrolled signing keys its hardware trust rests on
   // (VerifierContext::enrolled_keys), or nullptr.
   const char* enrolled_keys = nullptr;
+  // The reference set naming the registers it must report
+  // (VerifierContext::required_registers), or nullptr.
+  const char* required_registers = nullptr;
 };
 
 // The table: snp, tdx, sgx, tpm.

@@ -27,8 +27,12 @@
 //     equals     any JSON value     the claim equals it (JSON equality)
 //     one_of     non-empty array    the claim equals one of its elements
 //     ge, le     number             the claim is a number >= / <= it
-//     regex      string             the claim is a string the ECMAScript
-//                                   regex matches in full (std::regex_match)
+//     regex      string             the claim is a string the regex matches
+//                                   in full. RE2 syntax (no backreferences or
+//                                   lookaround): matching takes time linear in
+//                                   the input, so no pattern in a policy can
+//                                   be made to run for long; patterns are at
+//                                   most 1024 bytes
 //     in_refs    set name           the claim is a string matching an
 //                                   unexpired value of that reference set
 //     each_in_refs  set prefix      the claim is an object of strings; for
@@ -40,7 +44,10 @@
 //                                   against tdx.rtmr0..tdx.rtmr3). A member
 //                                   that is null (a register the evidence
 //                                   could report but did not: TPM PCRs not
-//                                   quoted) fails when its set has values
+//                                   quoted) fails when its set has values. A
+//                                   set whose values have all expired still
+//                                   constrains its member, which then fails
+//                                   (expiry revokes, it does not open up)
 //     exists     true / false       the claim is present / absent
 //     empty      true / false       the claim is an empty (true) or a
 //                                   non-empty (false) array, object or string
@@ -84,7 +91,6 @@
 
 #include <memory>
 #include <optional>
-#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -95,6 +101,10 @@
 #include "concierge/core/x509.h"  // TimePoint
 #include "concierge/verifier/reference_store.h"
 #include "concierge/verifier/trust_vector.h"
+
+namespace re2 {
+class RE2;
+}
 
 namespace concierge::verifier {
 
@@ -121,7 +131,7 @@ struct Condition {
   std::vector<std::string> segments;  // path split at the dots
   PolicyOp op = PolicyOp::kEquals;
   nlohmann::json operand;
-  std::shared_ptr<const std::regex> regex;  // kRegex: compiled once at parse time
+  std::shared_ptr<const re2::RE2> regex;  // kRegex: compiled once at parse time
 };
 
 struct PolicyRule {

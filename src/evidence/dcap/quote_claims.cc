@@ -74,11 +74,8 @@ SgxAttributes decode_sgx_attributes(std::uint64_t flags) {
 
 nlohmann::json td_attributes_json(std::uint64_t raw) {
   const TdAttributes a = decode_td_attributes(raw);
-  return {{"raw", hex_digits(raw, 16)},
-          {"debug", a.debug},
-          {"sept_ve_disable", a.sept_ve_disable},
-          {"pks", a.pks},
-          {"kl", a.kl},
+  return {{"raw", hex_digits(raw, 16)}, {"debug", a.debug}, {"sept_ve_disable", a.sept_ve_disable},
+          {"migratable", bit(raw, 29)}, {"pks", a.pks},     {"kl", a.kl},
           {"perfmon", a.perfmon}};
 }
 

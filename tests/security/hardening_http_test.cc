@@ -111,5 +111,273 @@ TEST(HardeningHttp, AMillionValuesAreRefused) {
   EXPECT_EQ(r->status, 200);
 }
 
+// ---- 2. Bodies, framing, heads and time --------------------------------------
+
+// A TCP connection to the server that sends exactly the bytes it is given.
+class Raw {
+ public:
+  explicit Raw(int port) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(static_cast<std::uint16_t>(port));
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    connected_ = ::connect(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+    timeval tv{2, 0};  // a send the server stopped reading fails instead of blocking
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  }
+  ~Raw() { ::close(fd_); }
+  Raw(const Raw&) = delete;
+  Raw& operator=(const Raw&) = delete;
+
+  bool connected() const { return connected_; }
+  int fd() const { return fd_; }
+  // False once the server no longer takes bytes.
+  bool send_all(std::string_view data) {
+    while (!data.empty()) {
+      const ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+  bool readable(std::chrono::milliseconds wait) {
+    pollfd p{fd_, POLLIN, 0};
+    return ::poll(&p, 1, static_cast<int>(wait.count())) > 0;
+  }
+  void end_of_request() { ::shutdown(fd_, SHUT_WR); }
+  // What the server sends until it closes (or `wait` passes).
+  std::string read_all(std::chrono::milliseconds wait = 5000ms) {
+    std::string out;
+    const auto until = std::chrono::steady_clock::now() + wait;
+    char buf[16384];
+    while (std::chrono::steady_clock::now() < until) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+          until - std::chrono::steady_clock::now());
+      if (!readable(std::max(left, 1ms))) break;
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+  // One response with a Content-Length body (the connection may stay open).
+  std::string read_response(std::chrono::milliseconds wait = 5000ms) {
+    std::string out;
+    const auto until = std::chrono::steady_clock::now() + wait;
+    char buf[16384];
+    while (std::chrono::steady_clock::now() < until) {
+      const auto end = out.find("\r\n\r\n");
+      if (end != std::string::npos) {
+        const auto cl = out.find("Content-Length: ");
+        const std::size_t length =
+            cl != std::string::npos && cl < end ? std::stoul(out.substr(cl + 16)) : 0;
+        if (out.size() >= end + 4 + length) break;
+      }
+      if (!readable(10ms)) continue;
+      const ssize_t n = ::recv(fd_, buf, sizeof buf, 0);
+      if (n <= 0) break;
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out;
+  }
+
+ private:
+  int fd_ = -1;
+  bool connected_ = false;
+};
+
+int status_of(const std::string& response) {
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return 0;
+  return std::stoi(response.substr(9, 3));
+}
+
+std::string request(const std::string& method, const std::string& path, const std::string& headers,
+                    const std::string& body) {
+  return method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + headers + "\r\n" + body;
+}
+
+std::string chunk(std::string_view data) {
+  char size[32];
+  std::snprintf(size, sizeof size, "%zx\r\n", data.size());
+  return size + std::string(data) + "\r\n";
+}
+
+// Resident memory of this process (the server runs in it).
+std::size_t rss_bytes() {
+  std::ifstream in("/proc/self/statm");
+  std::size_t pages = 0;
+  std::size_t resident = 0;
+  in >> pages >> resident;
+  return resident * static_cast<std::size_t>(::sysconf(_SC_PAGESIZE));
+}
+
+// 2. A chunked body has no Content-Length to compare with the limit: it is
+// counted as it arrives and refused past it, and the rest is not read.
+TEST(HardeningHttp, AChunkedBodyOverTheLimitIsRefusedWithoutReadingIt) {
+  Served s;  // max_body_bytes: 1 MiB
+  Raw raw(s.port());
+  ASSERT_TRUE(raw.connected());
+  const std::size_t before = rss_bytes();
+  ASSERT_TRUE(
+      raw.send_all(request("POST", "/kbs/v0/auth",
+                           "Content-Type: application/json\r\n"
+                           "Transfer-Encoding: chunked\r\n",
+                           chunk(R"({"version":"0.4.0","tee":"snp","extra-params":{"pad":")"))));
+  const std::string block = chunk(std::string(64 * 1024, 'a'));
+  const std::size_t total = 20 * kMiB;
+  std::size_t sent = 0;
+  while (sent < total && !raw.readable(0ms) && raw.send_all(block)) sent += 64 * 1024;
+  if (sent >= total) raw.send_all(chunk("\"}}") + "0\r\n\r\n");  // all of it went through
+  const std::string response = raw.read_all();
+  EXPECT_EQ(status_of(response), 413) << response.substr(0, 300);
+  EXPECT_NE(response.find("over the limit"), std::string::npos);
+  EXPECT_LT(sent, total) << "the server read the whole body";
+  EXPECT_LT(rss_bytes(), before + 16 * kMiB) << "the server kept the body";
+  expect_no_secret(response);
+  expect_serving(*s.running);
+
+  // A chunked body within the limit is still served.
+  Raw ok(s.port());
+  ASSERT_TRUE(ok.send_all(
+      request("POST", "/kbs/v0/auth",
+              "Content-Type: application/json\r\n"
+              "Transfer-Encoding: chunked\r\n",
+              chunk(auth_body().substr(0, 10)) + chunk(auth_body().substr(10)) + "0\r\n\r\n")));
+  EXPECT_EQ(status_of(ok.read_response()), 200);
+}
+
+// gzip of `size` zero bytes, made a MiB at a time.
+std::string gzip_of_zeros(std::size_t size) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 9, Z_DEFAULT_STRATEGY), Z_OK);
+  const std::string zeros(kMiB, '\0');
+  std::string out;
+  char buf[65536];
+  for (std::size_t done = 0; done < size; done += zeros.size()) {
+    const bool last = done + zeros.size() >= size;
+    z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(zeros.data()));
+    z.avail_in = static_cast<uInt>(zeros.size());
+    do {
+      z.next_out = reinterpret_cast<Bytef*>(buf);
+      z.avail_out = sizeof buf;
+      deflate(&z, last ? Z_FINISH : Z_NO_FLUSH);
+      out.append(buf, sizeof buf - z.avail_out);
+    } while (z.avail_out == 0);
+  }
+  deflateEnd(&z);
+  return out;
+}
+
+// 2b. A compressed body is refused before anything is inflated: 100 MiB of
+// zeros compress to about 100 KB, well under the body limit.
+TEST(HardeningHttp, ACompressedBodyIsRefusedWithoutInflatingIt) {
+  Served s;
+  const std::string bomb = gzip_of_zeros(100 * kMiB);
+  ASSERT_LT(bomb.size(), kMiB);
+  const std::size_t before = rss_bytes();
+  for (const char* encoding : {"gzip", "deflate", "br", "GZip"}) {
+    Raw raw(s.port());
+    raw.send_all(request("POST", "/kbs/v0/auth",
+                         std::string("Content-Type: application/json\r\nContent-Encoding: ") +
+                             encoding + "\r\nContent-Length: " + std::to_string(bomb.size()) +
+                             "\r\n",
+                         bomb));
+    const std::string response = raw.read_all();
+    EXPECT_EQ(status_of(response), 415) << encoding << ": " << response.substr(0, 300);
+    expect_no_secret(response);
+  }
+  EXPECT_LT(rss_bytes(), before + 32 * kMiB) << "the body was inflated";
+  expect_serving(*s.running);
+}
+
+// 2c. Framing two parsers could read differently (request smuggling) is
+// refused, and so is a body where the method has none.
+TEST(HardeningHttp, AmbiguousFramingIsRefused) {
+  Served s;
+  const std::string body = auth_body();
+  const std::string n = std::to_string(body.size());
+  const struct {
+    const char* what;
+    std::string headers;
+    bool half_close;
+  } cases[] = {
+      {"duplicate Content-Length", "Content-Length: " + n + "\r\nContent-Length: " + n + "\r\n",
+       false},
+      {"conflicting Content-Length", "Content-Length: " + n + "\r\nContent-Length: 5\r\n", false},
+      {"Content-Length list", "Content-Length: " + n + ", " + n + "\r\n", false},
+      {"signed Content-Length", "Content-Length: +" + n + "\r\n", false},
+      {"Transfer-Encoding gzip, chunked", "Transfer-Encoding: gzip, chunked\r\n", true},
+      {"Transfer-Encoding twice", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\n",
+       true},
+      {"Transfer-Encoding and Content-Length",
+       "Transfer-Encoding: chunked\r\nContent-Length: " + n + "\r\n", false},
+  };
+  for (const auto& c : cases) {
+    Raw raw(s.port());
+    raw.send_all(
+        request("POST", "/kbs/v0/auth", "Content-Type: application/json\r\n" + c.headers, body));
+    if (c.half_close) raw.end_of_request();
+    const std::string response = raw.read_all();
+    EXPECT_EQ(status_of(response), 400) << c.what << ": " << response.substr(0, 300);
+  }
+  // A GET with a body: the body would be read as the next request.
+  const std::string smuggled = "GET /kbs/v0/resource/default/disk/key HTTP/1.1\r\n\r\n";
+  Raw get(s.port());
+  get.send_all(request("GET", "/healthz",
+                       "Content-Length: " + std::to_string(smuggled.size()) + "\r\n", smuggled));
+  const std::string response = get.read_all();
+  EXPECT_EQ(status_of(response), 400) << response.substr(0, 300);
+  EXPECT_EQ(response.find("HTTP/1.1", 8), std::string::npos) << "a second answer";
+  // Other methods.
+  Raw patch(s.port());
+  patch.send_all(request("PATCH", "/kbs/v0/auth", "Transfer-Encoding: chunked\r\n", "0\r\n\r\n"));
+  EXPECT_EQ(status_of(patch.read_all()), 405);
+  expect_serving(*s.running);
+}
+
+// 2d. A client sending its headers a byte a second never trips the read
+// timeout (each byte comes well within it); the head's own deadline cuts
+// it off.
+TEST(HardeningHttp, ASlowClientIsCutOff) {
+  server::ServerOptions o;
+  o.header_timeout_seconds = 1;  // the idle read timeout stays 10 s
+  Served s(o);
+  Raw raw(s.port());
+  const std::string head = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: 1\r\n\r\n";
+  const auto start = std::chrono::steady_clock::now();
+  bool closed = false;
+  for (std::size_t i = 0; i < head.size() && !closed; ++i) {
+    if (!raw.send_all(head.substr(i, 1))) {
+      closed = true;
+      break;
+    }
+    if (raw.readable(1000ms)) {
+      char c;
+      closed = ::recv(raw.fd(), &c, 1, 0) <= 0;
+      if (!closed) FAIL() << "the server answered an incomplete head";
+    }
+    if (std::chrono::steady_clock::now() - start > 4s) break;
+  }
+  EXPECT_TRUE(closed) << "the connection was still open after 4 s";
+  EXPECT_LT(std::chrono::steady_clock::now() - start, 3500ms);
+  expect_serving(*s.running);
+}
+
+// 2e. Header count and size.
+TEST(HardeningHttp, TooManyOrTooLargeHeadersAreRefused) {
+  Served s;
+  std::string many;
+  for (int i = 0; i < 500; ++i) many += "X-H" + std::to_string(i) + ": v\r\n";
+  Raw a(s.port());
+  a.send_all(request("GET", "/healthz", many, ""));
+  EXPECT_EQ(status_of(a.read_all()), 400);
+  Raw b(s.port());
+  b.send_all(request("GET", "/healthz", "X-Big: " + std::string(40 * 1024, 'b') + "\r\n", ""));
+  const std::string r = b.read_all();
+  EXPECT_TRUE(status_of(r) == 400 || r.empty()) << r.substr(0, 200);
+  expect_serving(*s.running);
+}
+
 }  // namespace
 }  // namespace concierge::testing

@@ -379,5 +379,66 @@ TEST(HardeningHttp, TooManyOrTooLargeHeadersAreRefused) {
   expect_serving(*s.running);
 }
 
+// ---- 4. The audit log and the owner's terminal -------------------------------
+
+bool has_control_bytes(std::string_view text, bool allow_newline) {
+  for (unsigned char c : text) {
+    if ((c < 0x20 && !(allow_newline && c == '\n')) || c == 0x7f) return true;
+  }
+  // C1 CSI as UTF-8 (U+009B).
+  return text.find("\xc2\x9b") != std::string_view::npos;
+}
+
+// 4. A request path with terminal escapes (URL-decoded by the server) is
+// audited; neither the stored row nor `concierge admin audit` holds a raw
+// control byte, even for a row stored before escaping.
+TEST(HardeningHttp, TerminalEscapesNeverReachTheAuditLogOrTheOwnersTerminal) {
+  Served s;
+  Raw raw(s.port());
+  raw.send_all(request("GET", "/kbs/v0/resource/%1b%5b2J%1b%5d0;pwned%07%7f%c2%9b31m%ff/x/y",
+                       "Connection: close\r\n", ""));
+  const std::string response = raw.read_all();
+  EXPECT_EQ(status_of(response), 401) << response.substr(0, 300);
+  expect_no_secret(response);
+  auto rows = s.h.broker().store().list_audit(10);
+  ASSERT_TRUE(rows);
+  ASSERT_FALSE(rows->empty());
+  bool planted = false;
+  for (const auto& e : *rows) {
+    for (const std::string* f :
+         {&e.actor, &e.action, &e.resource, &e.outcome, &e.rule, &e.detail}) {
+      EXPECT_FALSE(has_control_bytes(*f, false)) << *f;
+    }
+    planted = planted || e.resource.find("\\x1b[2J") != std::string::npos;
+  }
+  EXPECT_TRUE(planted) << "the request is audited, escaped";
+
+  // A row written raw, as an older broker would have stored it.
+  const std::string db = s.h.store_url().substr(std::string("sqlite:").size());
+  sqlite3* conn = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &conn), SQLITE_OK);
+  sqlite3_busy_timeout(conn, 5000);
+  EXPECT_EQ(sqlite3_exec(conn,
+                         "INSERT INTO audit (at, actor, action, resource, outcome, rule, detail) "
+                         "VALUES (0, 'old', 'refuse', char(27) || '[2J', 'denied', char(155), "
+                         "char(27) || ']0;pwned' || char(7) || char(127))",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(conn);
+
+  TempDir dir;
+  write_file(dir / "admin.pem", as_bytes(s.h.admin_key_pem()));
+  const std::string admin =
+      "admin --url " + s.running->url() + " --key '" + (dir / "admin.pem").string() + "' ";
+  for (const char* args : {"audit", "--json audit"}) {
+    const CliRun run = run_cli(admin + args);
+    EXPECT_EQ(run.exit_code, 0) << run.err;
+    EXPECT_NE(run.out.find("pwned"), std::string::npos) << args << ": " << run.out;
+    EXPECT_FALSE(has_control_bytes(run.out, true)) << args << ": " << run.out;
+    EXPECT_FALSE(has_control_bytes(run.err, true)) << args << ": " << run.err;
+  }
+  expect_serving(*s.running);
+}
+
 }  // namespace
 }  // namespace concierge::testing

@@ -440,5 +440,115 @@ TEST(HardeningHttp, TerminalEscapesNeverReachTheAuditLogOrTheOwnersTerminal) {
   expect_serving(*s.running);
 }
 
+// ---- 10. Answers without end to the agent and the admin client ---------------
+
+// A server on loopback answering every request with `size` bytes, declared
+// (Content-Length) or not (chunked); counts what it managed to send.
+class EndlessServer {
+ public:
+  EndlessServer(std::size_t size, bool chunked) : size_(size), chunked_(chunked) {
+    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ::bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    ::listen(fd_, 8);
+    socklen_t len = sizeof(a);
+    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    thread_ = std::thread([this] { run(); });
+  }
+  ~EndlessServer() {
+    stop_ = true;
+    ::shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    ::close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  std::size_t most_sent() const { return most_sent_; }
+  // True once `n` answers ended (the server notices a client left when a
+  // send fails, a moment after the client is done).
+  bool answered(int n) const {
+    const auto until = std::chrono::steady_clock::now() + 5s;
+    while (answered_ < n && std::chrono::steady_clock::now() < until) {
+      std::this_thread::sleep_for(10ms);
+    }
+    return answered_ >= n;
+  }
+
+ private:
+  void run() {
+    while (!stop_) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 50) <= 0) continue;
+      const int c = ::accept(fd_, nullptr, nullptr);
+      if (c < 0) continue;
+      timeval tv{2, 0};
+      ::setsockopt(c, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+      ::setsockopt(c, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+      std::string head;
+      char byte;
+      while (head.find("\r\n\r\n") == std::string::npos && ::recv(c, &byte, 1, 0) == 1) {
+        head += byte;
+      }
+      std::string answer = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n";
+      answer += chunked_ ? "Transfer-Encoding: chunked\r\n\r\n"
+                         : "Content-Length: " + std::to_string(size_) + "\r\n\r\n";
+      std::size_t sent = 0;
+      bool ok = ::send(c, answer.data(), answer.size(), MSG_NOSIGNAL) > 0;
+      const std::string block(64 * 1024, 'a');
+      const std::string framed = chunked_ ? chunk(block) : block;
+      while (ok && sent < size_) {
+        ok = ::send(c, framed.data(), framed.size(), MSG_NOSIGNAL) ==
+             static_cast<ssize_t>(framed.size());
+        if (ok) sent += block.size();
+      }
+      if (ok && chunked_) ::send(c, "0\r\n\r\n", 5, MSG_NOSIGNAL);
+      most_sent_ = std::max<std::size_t>(most_sent_, sent);
+      ++answered_;
+      ::close(c);
+    }
+  }
+
+  std::size_t size_;
+  bool chunked_;
+  int fd_ = -1;
+  int port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::atomic<std::size_t> most_sent_{0};
+  std::atomic<int> answered_{0};
+  std::thread thread_;
+};
+
+// 10. The agent's client and `concierge admin` stop reading an answer past
+// 1 MiB, with an error saying so.
+TEST(HardeningHttp, TheAgentAndTheAdminClientBoundTheAnswersTheyRead) {
+  const std::size_t size = 50 * 1000 * 1000;
+  TempDir dir;
+  write_file(dir / "admin.pem",
+             as_bytes(PrivateKey::generate_ec(EcCurve::kP256).value().to_pem().value()));
+  for (bool chunked : {false, true}) {
+    EndlessServer endless(size, chunked);
+    attester::KbsClientOptions co;
+    co.allow_insecure_http = true;
+    co.timeout_seconds = 5;
+    auto client = attester::KbsClient::create(endless.url(), co);
+    ASSERT_TRUE(client);
+    auto attested = (*client)->attest(
+        "snp", [](ByteView, const Json&) -> Result<Json> { return Json::object(); });
+    ASSERT_FALSE(attested);
+    EXPECT_NE(attested.error().message.find("over the limit of 1048576 bytes"), std::string::npos)
+        << attested.error().to_string();
+
+    const CliRun admin = run_cli("admin --url " + endless.url() + " --key '" +
+                                 (dir / "admin.pem").string() + "' resources");
+    EXPECT_EQ(admin.exit_code, 2) << admin.out.substr(0, 200);
+    EXPECT_NE(admin.err.find("over the limit of 1048576 bytes"), std::string::npos) << admin.err;
+    EXPECT_TRUE(endless.answered(2));
+    EXPECT_LT(endless.most_sent(), size)
+        << (chunked ? "chunked" : "Content-Length") << ": the whole answer was read";
+  }
+}
+
 }  // namespace
 }  // namespace concierge::testing

@@ -15,9 +15,11 @@
 #include "concierge/core/digest.h"
 #include "concierge/core/encoding.h"
 #include "concierge/core/jose.h"
+#include "concierge/core/json.h"
 #include "concierge/core/printable.h"
 #include "concierge/core/private_key.h"
 #include "concierge/core/state_files.h"
+#include "concierge/server/http_client.h"
 
 namespace concierge::cli {
 namespace {
@@ -87,15 +89,11 @@ int request(const AdminOptions& o, const std::string& method, const std::string&
     if (!o.ca.empty()) client.set_ca_cert_path(o.ca.c_str());
   }
   httplib::Headers headers = {{"Authorization", "Bearer " + *token}};
-  httplib::Result res = method == "GET"      ? client.Get(path, headers)
-                        : method == "DELETE" ? client.Delete(path, headers)
-                        : method == "PUT"    ? client.Put(path, headers, body, content_type)
-                                             : client.Post(path, headers, body, content_type);
-  if (!res) {
-    return report(o.url, make_error(Errc::kIo,
-                                    "cannot reach the broker: " + httplib::to_string(res.error())));
-  }
-  Json answer = Json::parse(res->body, nullptr, false);
+  // The answer is read under a limit (server/http_client.h).
+  auto res = server::bounded_request(client, method, path, headers, body, content_type);
+  if (!res) return report(o.url, res.error());
+  auto parsed = parse_json_with_offset(res->body, "answer");
+  const Json answer = parsed ? std::move(*parsed) : Json();
   if (res->status != 200) {
     const std::string detail =
         answer.is_object() && answer.contains("detail") && answer["detail"].is_string()
@@ -108,8 +106,8 @@ int request(const AdminOptions& o, const std::string& method, const std::string&
   }
   // Nothing the broker sends reaches the terminal unescaped: JSON as ASCII
   // (control characters and DEL as \u00XX), anything else made printable.
-  if (answer.is_discarded()) {
-    std::printf("%s\n", printable_text(res->body, 4 * res->body.size() + 3).c_str());
+  if (!parsed) {
+    std::printf("%s\n", printable_text(res->body, server::kMaxResponseBytes).c_str());
   } else if (o.json || !print) {
     std::printf("%s\n", answer.dump(2, ' ', true, Json::error_handler_t::replace).c_str());
   } else {

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "cli.h"
 #include "concierge/core/digest.h"
@@ -129,8 +130,18 @@ int keygen(const AdminOptions& o) {
   if (!key) return report("keygen", key.error());
   auto pub = key->public_key().value().to_pem();
   if (!pub) return report("keygen", pub.error());
-  if (auto ok = state_files::save_private_key(o.out, *key); !ok) return report(o.out, ok.error());
-  if (auto w = write_text(o.pub, *pub); !w) return report(o.pub, w.error());
+  // Neither file is replaced: an admin key is not lost to a repeated command.
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::symlink_status(o.pub, ec))) {
+    return report(o.pub,
+                  make_error(Errc::kInvalidArgument, o.pub + " exists; refusing to replace it"));
+  }
+  if (auto ok = state_files::save_private_key(o.out, *key, state_files::IfExists::kRefuse); !ok) {
+    return report(o.out, ok.error());
+  }
+  if (auto w = state_files::create_file(o.pub, *pub, 0644, state_files::IfExists::kRefuse); !w) {
+    return report(o.pub, w.error());
+  }
   std::printf("admin key written to %s (public key: %s; give the broker the public key)\n",
               o.out.c_str(), o.pub.c_str());
   return kExitOk;
@@ -193,7 +204,7 @@ void register_admin(CLI::App& app, Context& ctx) {
   admin->add_flag("--json", o->json, "Print the broker's JSON answers as they are");
 
   auto* kg = admin->add_subcommand("keygen", "Make an admin key pair (P-256)");
-  kg->add_option("--out", o->out, "Private key (PEM, written mode 0600)")->required();
+  kg->add_option("--out", o->out, "Private key (PEM, a new file of mode 0600)")->required();
   kg->add_option("--public", o->pub, "Public key (PEM), for the broker's admin_keys")->required();
   kg->callback([o, &ctx] { ctx.exit_code = keygen(*o); });
 

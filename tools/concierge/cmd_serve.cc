@@ -23,6 +23,8 @@
 //
 // Test roots are trusted only when listed under "trust": simulated evidence
 // is refused otherwise. SIGINT/SIGTERM stop the server cleanly.
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -149,6 +151,13 @@ Result<Loaded> load_config(const std::string& path) {
   } else {
     CONCIERGE_ASSIGN_OR_RETURN(std::string env, string_member(*kek, "env", true));
     box = store::SecretBox::from_env(env.c_str());
+    // The environment a process started with stays readable in
+    // /proc/PID/environ (to its user and root) for as long as it runs.
+    std::fprintf(stderr,
+                 "concierge: WARNING: the key-encryption key is taken from the environment "
+                 "variable %s: it stays readable in /proc/%d/environ while the broker runs; "
+                 "prefer \"kek\": {\"file\": PATH}, a file only the broker may read\n",
+                 env.c_str(), static_cast<int>(::getpid()));
   }
   if (!box) return Unexpected(box.error());
 

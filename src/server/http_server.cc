@@ -148,6 +148,10 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(broker::Broker& broker,
   s.set_payload_max_length(limit);
   s.set_read_timeout(options.read_timeout_seconds, 0);
   s.set_write_timeout(options.read_timeout_seconds, 0);
+  // What the library advertises in Keep-Alive: what the loop applies.
+  s.set_keep_alive_max_count(limits.max_requests);
+  s.set_keep_alive_timeout(
+      std::chrono::duration_cast<std::chrono::seconds>(limits.keep_alive).count());
   // A response goes out as two writes (headers, then body): with Nagle's
   // algorithm the body would wait for the client's delayed ACK (~40 ms).
   s.set_tcp_nodelay(true);

@@ -12,7 +12,7 @@ PACKAGES="
   libgtest-dev libgmock-dev libbenchmark-dev
   libtss2-dev tpm2-tools swtpm swtpm-tools hyperfine python3
   python3-jwcrypto
-  libsqlite3-dev libpq-dev postgresql libcpp-httplib-dev libre2-dev
+  libsqlite3-dev libpq-dev postgresql libcpp-httplib-dev libre2-dev zlib1g-dev
 "
 
 missing=""

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Runs every libFuzzer target in BIN_DIR for SECONDS each. Seeds come from the
-# shared vectors (read-only; new inputs go to a temporary corpus that is
-# thrown away). A crash fails the run and leaves the reproducer in the
+# shared vectors and fuzz/seeds (read-only; new inputs go to a temporary
+# corpus that is thrown away). A crash fails the run and leaves the reproducer in the
 # working directory's fuzz-artifacts/ folder.
 set -eu
 BIN_DIR=${1:?usage: run-fuzzers.sh BIN_DIR [SECONDS]}
@@ -18,6 +18,7 @@ seeds_for() {
     dcap_quote_fuzz) echo "$VECTORS/tdx/go-tdx-guest $VECTORS/tdx/go-tdx-guest/ccel $VECTORS/tdx/intel-qvl-sample $VECTORS/sgx/intel-qvl-sample" ;;
     dcap_collateral_fuzz) echo "$VECTORS/tdx/go-tdx-guest $VECTORS/tdx/intel-qvl-sample $VECTORS/sgx/intel-qvl-sample" ;;
     x509_fuzz|dcap_pck_extension_fuzz) echo "$VECTORS/snp/amd-roots $VECTORS/tdx/intel-qvl-sample $VECTORS/sgx/intel-qvl-sample" ;;
+    http_request_fuzz) echo "$ROOT/fuzz/seeds/http_request" ;;
     *) echo "" ;;
   esac
 }

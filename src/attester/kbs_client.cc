@@ -4,6 +4,7 @@
 
 #include "concierge/core/encoding.h"
 #include "concierge/core/json.h"
+#include "concierge/server/http_client.h"
 #include "concierge/verifier/binding.h"
 #include "concierge/verifier/ear.h"
 #include "concierge/verifier/evidence_verifier.h"
@@ -13,29 +14,41 @@ namespace {
 
 using Json = nlohmann::json;
 
-std::string problem_detail(const httplib::Result& res) {
-  auto j = Json::parse(res->body, nullptr, false);
-  if (j.is_object() && j.contains("detail") && j["detail"].is_string()) {
-    return j["detail"].get<std::string>();
+using Answer = server::HttpAnswer;
+
+std::string problem_detail(const Answer& res) {
+  auto j = parse_json_with_offset(res.body, "problem");
+  if (j && j->is_object() && j->contains("detail") && (*j)["detail"].is_string()) {
+    return (*j)["detail"].get<std::string>();
   }
-  return "HTTP " + std::to_string(res->status);
+  return "HTTP " + std::to_string(res.status);
 }
 
-Result<KbsResult> refused_or_error(const httplib::Result& res, std::string_view step) {
+// One request, its answer bounded (server/http_client.h); errors name `step`.
+Result<Answer> call(httplib::Client& client, std::string_view step, const std::string& method,
+                    const std::string& path, const httplib::Headers& headers = {},
+                    const std::string& body = {}) {
+  auto res = server::bounded_request(client, method, path, headers, body,
+                                     body.empty() ? "" : "application/json");
+  if (!res) return fail(res.error().code, std::string(step) + ": " + res.error().message);
+  return res;
+}
+
+Result<KbsResult> refused_or_error(const Answer& res, std::string_view step) {
   KbsResult r;
-  r.status = res->status;
+  r.status = res.status;
   r.reason = problem_detail(res);
-  if (res->status == 401 || res->status == 403 || res->status == 404) {
+  if (res.status == 401 || res.status == 403 || res.status == 404) {
     r.refused = true;
     return r;
   }
   return fail(
-      res->status == 400 || res->status == 413 ? Errc::kInvalidArgument : Errc::kIo,
-      std::string(step) + ": the broker answered " + std::to_string(res->status) + ": " + r.reason);
+      res.status == 400 || res.status == 413 ? Errc::kInvalidArgument : Errc::kIo,
+      std::string(step) + ": the broker answered " + std::to_string(res.status) + ": " + r.reason);
 }
 
-Result<Json> response_json(const httplib::Result& res, std::string_view step) {
-  auto j = parse_json_with_offset(res->body, step);
+Result<Json> response_json(const Answer& res, std::string_view step) {
+  auto j = parse_json_with_offset(res.body, step);
   if (!j) return Unexpected(j.error());
   if (!j->is_object()) return fail(Errc::kMalformed, std::string(step) + ": not a JSON object");
   return std::move(*j);
@@ -126,8 +139,9 @@ Result<bool> KbsClient::verify_token(const std::string& token, const std::string
   Json keys = options_.broker_jwks;
   if (keys.is_null()) {
     if (!https_) return false;  // nothing to verify with: the caller says so
-    auto res = http_->client.Get("/.well-known/jwks.json");
-    if (!res || res->status != 200) {
+    CONCIERGE_ASSIGN_OR_RETURN(Answer res,
+                               call(http_->client, "key set", "GET", "/.well-known/jwks.json"));
+    if (res.status != 200) {
       return fail(Errc::kIo, "the broker's key set (/.well-known/jwks.json) cannot be read");
     }
     CONCIERGE_ASSIGN_OR_RETURN(keys, response_json(res, "key set"));
@@ -169,17 +183,15 @@ Result<KbsResult> KbsClient::attest(std::string_view tee, const EvidenceCollecto
     return fail(Errc::kInvalidArgument, "tee " + std::string(tee) + ": not snp, tdx, sgx or tpm");
   }
   const Json auth = {{"version", "0.4.0"}, {"tee", tee}, {"extra-params", Json::object()}};
-  auto res = http_->client.Post("/kbs/v0/auth", auth.dump(), "application/json");
-  if (!res) {
-    return fail(Errc::kIo, "auth: cannot reach the broker: " + httplib::to_string(res.error()));
-  }
-  if (res->status != 200) return refused_or_error(res, "auth");
+  CONCIERGE_ASSIGN_OR_RETURN(Answer res,
+                             call(http_->client, "auth", "POST", "/kbs/v0/auth", {}, auth.dump()));
+  if (res.status != 200) return refused_or_error(res, "auth");
   CONCIERGE_ASSIGN_OR_RETURN(Json challenge, response_json(res, "auth response"));
   if (!challenge.contains("nonce") || !challenge["nonce"].is_string()) {
     return fail(Errc::kMalformed, "auth response: no nonce");
   }
   cookie_.clear();
-  const std::string set_cookie = res->get_header_value("Set-Cookie");
+  const std::string set_cookie = res.header("Set-Cookie");
   const auto semi = set_cookie.find(';');
   cookie_ = set_cookie.substr(0, semi);
   if (cookie_.rfind("kbs-session-id=", 0) != 0) {
@@ -193,11 +205,9 @@ Result<KbsResult> KbsClient::attest(std::string_view tee, const EvidenceCollecto
   CONCIERGE_ASSIGN_OR_RETURN(Json evidence, collect(report_data, runtime));
   const Json attest = {{"runtime-data", runtime}, {"tee-evidence", std::move(evidence)}};
   httplib::Headers headers = {{"Cookie", cookie_}};
-  res = http_->client.Post("/kbs/v0/attest", headers, attest.dump(), "application/json");
-  if (!res) {
-    return fail(Errc::kIo, "attest: cannot reach the broker: " + httplib::to_string(res.error()));
-  }
-  if (res->status != 200) return refused_or_error(res, "attest");
+  CONCIERGE_ASSIGN_OR_RETURN(
+      res, call(http_->client, "attest", "POST", "/kbs/v0/attest", headers, attest.dump()));
+  if (res.status != 200) return refused_or_error(res, "attest");
   CONCIERGE_ASSIGN_OR_RETURN(Json answer, response_json(res, "attest response"));
   if (!answer.contains("token") || !answer["token"].is_string()) {
     return fail(Errc::kMalformed, "attest response: no token");
@@ -217,16 +227,14 @@ Result<KbsResult> KbsClient::get_resource(std::string_view path, std::string_vie
   } else if (!cookie_.empty()) {
     headers.emplace("Cookie", cookie_);
   }
-  auto res = http_->client.Get("/kbs/v0/resource/" + std::string(path), headers);
-  if (!res) {
-    return fail(Errc::kIo, "resource: cannot reach the broker: " + httplib::to_string(res.error()));
-  }
-  if (res->status != 200) return refused_or_error(res, "resource");
+  CONCIERGE_ASSIGN_OR_RETURN(Answer res, call(http_->client, "resource", "GET",
+                                              "/kbs/v0/resource/" + std::string(path), headers));
+  if (res.status != 200) return refused_or_error(res, "resource");
   if (passport.empty() && !ear_verified_ && (https_ || !options_.broker_jwks.is_null())) {
     // A key set was available, so an unverified session is not ours to use.
     return fail(Errc::kCrypto, "resource: this session's attestation result was not verified");
   }
-  CONCIERGE_ASSIGN_OR_RETURN(auto decrypted, jose::jwe_decrypt(std::string_view(res->body), key_));
+  CONCIERGE_ASSIGN_OR_RETURN(auto decrypted, jose::jwe_decrypt(std::string_view(res.body), key_));
   if (!decrypted) {
     return fail(Errc::kCrypto, "resource: the JWE does not decrypt with this agent's key: " +
                                    decrypted.verdict.reason);

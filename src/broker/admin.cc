@@ -8,6 +8,7 @@
 #include "concierge/broker/release_policy.h"
 #include "concierge/core/digest.h"
 #include "concierge/core/encoding.h"
+#include "concierge/core/json.h"
 #include "concierge/core/time.h"
 #include "concierge/verifier/policy.h"
 
@@ -306,14 +307,14 @@ HttpResponse Broker::admin(const HttpRequest& request, std::string_view path) {
     if (!list) return error_response(list.error(), "admin");
     Json out = Json::array();
     for (const auto& a : *list) {
-      Json detail = Json::parse(a.detail, nullptr, false);
+      auto detail = parse_json_with_offset(a.detail, "appraisal");
       out.push_back({{"id", a.id},
                      {"at", format_rfc3339(a.at)},
                      {"session", a.session.substr(0, 12)},
                      {"tee", a.tee},
                      {"status", a.status},
                      {"policy", a.policy_id},
-                     {"appraisal", detail.is_discarded() ? Json(a.detail) : detail}});
+                     {"appraisal", detail ? std::move(*detail) : Json(a.detail)}});
     }
     return json_response(200, {{"attestations", out}});
   }

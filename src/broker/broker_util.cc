@@ -17,6 +17,9 @@ HttpResponse problem_response(int status, std::string_view slug, std::string_vie
                       : status == 404 ? "Not Found"
                       : status == 405 ? "Method Not Allowed"
                       : status == 413 ? "Payload Too Large"
+                      : status == 414 ? "URI Too Long"
+                      : status == 415 ? "Unsupported Media Type"
+                      : status < 500  ? "Bad Request"
                                       : "Internal Server Error";
   nlohmann::json j = {{"type", "/problems/" + std::string(slug)},
                       {"title", title},

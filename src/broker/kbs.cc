@@ -195,7 +195,7 @@ HttpResponse Broker::attest(const HttpRequest& request) {
     if (!parsed.json) return parsed.problem;
     envelope_json = std::move(*parsed.json);
   } else if (evidence->is_object()) {
-    envelope_json = *evidence;
+    envelope_json = std::move(*evidence);  // not copied: the tree is the guest's
   } else {
     return problem_response(400, "malformed-request",
                             "attest request: tee-evidence is neither an object nor a string");

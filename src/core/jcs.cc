@@ -5,9 +5,10 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <utility>
 #include <vector>
+
+#include "concierge/core/json.h"
 
 namespace concierge::jcs {
 namespace {
@@ -270,44 +271,7 @@ Result<std::string> canonicalize(const nlohmann::json& value) {
 }
 
 Result<nlohmann::json> parse_strict(std::string_view json_text) {
-  std::vector<std::set<std::string>> names;  // one set per open object
-  std::optional<std::string> duplicate;
-  bool too_deep = false;
-  const auto callback = [&](int depth, Json::parse_event_t event, Json& parsed) -> bool {
-    switch (event) {
-      case Json::parse_event_t::object_start:
-      case Json::parse_event_t::array_start:
-        if (static_cast<std::size_t>(depth) >= kMaxDepth) {
-          too_deep = true;
-          return false;  // skip the subtree rather than build it
-        }
-        if (event == Json::parse_event_t::object_start) names.emplace_back();
-        return true;
-      case Json::parse_event_t::object_end:
-        if (!names.empty()) names.pop_back();
-        return true;
-      case Json::parse_event_t::key:
-        if (!names.empty() && parsed.is_string() &&
-            !names.back().insert(parsed.get_ref<const std::string&>()).second && !duplicate) {
-          duplicate = parsed.get_ref<const std::string&>();
-        }
-        return true;
-      default:
-        return true;
-    }
-  };
-  Json j = Json::parse(json_text.begin(), json_text.end(), callback, /*allow_exceptions=*/false);
-  if (too_deep) {
-    return fail(Errc::kMalformed,
-                "JSON: nesting deeper than " + std::to_string(kMaxDepth) + " levels");
-  }
-  if (j.is_discarded()) return fail(Errc::kMalformed, "JSON: not a well-formed JSON text");
-  if (duplicate) {
-    auto quoted = quote_string(*duplicate);
-    return fail(Errc::kMalformed,
-                "JSON: duplicate member name " + (quoted ? *quoted : std::string("(non-UTF-8)")));
-  }
-  return j;
+  return parse_json_with_offset(json_text, "JSON", "JSON: ", {.reject_duplicate_names = true});
 }
 
 Result<std::string> canonicalize_text(std::string_view json_text) {

@@ -8,6 +8,7 @@
 #include <iterator>
 #include <string_view>
 
+#include "concierge/core/json.h"
 #include "concierge/measure/event_types.h"
 
 namespace concierge::measure {
@@ -149,8 +150,10 @@ Bytes stage_event_data(const BootStage& stage) {
 
 Result<BootManifest> parse_boot_manifest(std::string_view json_text,
                                          const std::filesystem::path& base_dir) {
-  json j = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object()) {
+  auto parsed = parse_json_with_offset(json_text, "boot manifest", "boot manifest: ");
+  if (!parsed) return Unexpected(parsed.error());
+  json j = std::move(*parsed);
+  if (!j.is_object()) {
     return fail(Errc::kMalformed, "boot manifest: not a JSON object");
   }
   CONCIERGE_RETURN_IF_ERROR(known_keys(

@@ -15,6 +15,7 @@
 #include <utility>
 
 #include "concierge/core/encoding.h"
+#include "concierge/core/state_files.h"
 #include "core/ossl_util.h"
 
 namespace concierge::store {
@@ -197,15 +198,6 @@ Result<SecretBox> SecretBox::from_env(const char* variable) {
 
 Result<SecretBox> SecretBox::create_file(const std::filesystem::path& path) {
   CONCIERGE_ASSIGN_OR_RETURN(SecretBox box, generate());
-  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == EEXIST) {
-      return fail(Errc::kInvalidArgument,
-                  "key file " + path.string() + " exists; refusing to overwrite it");
-    }
-    return fail(Errc::kIo, "cannot create key file " + path.string() + ": " + errno_text(err));
-  }
   std::array<char, kHexKeySize + 1> text{};
   static constexpr char kDigits[] = "0123456789abcdef";
   for (std::size_t i = 0; i < kKeySize; ++i) {
@@ -213,23 +205,11 @@ Result<SecretBox> SecretBox::create_file(const std::filesystem::path& path) {
     text[2 * i + 1] = kDigits[box.key_[i] & 0xf];
   }
   text[kHexKeySize] = '\n';
-  std::size_t done = 0;
-  int err = 0;
-  while (done < text.size()) {
-    const ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      break;
-    }
-    done += static_cast<std::size_t>(n);
-  }
+  auto created = state_files::create_file(path, std::string_view(text.data(), text.size()), 0600,
+                                          state_files::IfExists::kRefuse);
   OPENSSL_cleanse(text.data(), text.size());
-  if (err == 0 && ::fsync(fd) != 0) err = errno;
-  if (::close(fd) != 0 && err == 0) err = errno;
-  if (err != 0) {
-    ::unlink(path.c_str());
-    return fail(Errc::kIo, "cannot write key file " + path.string() + ": " + errno_text(err));
+  if (!created) {
+    return fail(created.error().code, "key file: " + created.error().message);
   }
   return box;
 }

@@ -3,6 +3,8 @@
 
 #include <limits>
 
+#include "concierge/core/printable.h"
+
 namespace concierge::store {
 namespace {
 
@@ -27,8 +29,17 @@ std::vector<sql::Value> attestation_params(const AttestationRecord& r) {
   return {to_micros(r.at), r.session, r.tee, r.status, r.policy_id, r.detail};
 }
 
+// Audit text is stored printable (core/printable.h) and bounded: request
+// paths and guests' values reach it, and `concierge admin audit` shows it
+// on the owner's terminal.
 std::vector<sql::Value> audit_params(const AuditEntry& e) {
-  return {to_micros(e.at), e.actor, e.action, e.resource, e.outcome, e.rule, e.detail};
+  return {to_micros(e.at),
+          printable_text(e.actor, 256),
+          printable_text(e.action, 128),
+          printable_text(e.resource, 512),
+          printable_text(e.outcome, 128),
+          printable_text(e.rule, 512),
+          printable_text(e.detail, 4096)};
 }
 
 }  // namespace

@@ -10,11 +10,11 @@
 #include <cstdio>
 #include <cstring>
 #include <limits>
-#include <random>
 #include <string>
 #include <utility>
 
 #include "concierge/core/bytes.h"
+#include "concierge/core/state_files.h"
 
 namespace concierge::verifier {
 namespace {
@@ -148,38 +148,14 @@ void wipe_string(std::string& s) {
   wipe(std::span<std::uint8_t>(reinterpret_cast<std::uint8_t*>(s.data()), s.size()));
 }
 
-// Writes `pem` to a fresh 0600 file beside `path` and links it into place;
+// Writes `pem` to a new 0600 file at `path` (state_files::create_file);
 // false (no error) when `path` appeared meanwhile.
 Result<bool> create_key_file(const std::filesystem::path& path, const std::string& pem) {
-  std::random_device rd;
-  const std::filesystem::path tmp =
-      path.string() + ".tmp." + std::to_string(::getpid()) + "." + std::to_string(rd());
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
-  if (fd < 0) return Unexpected(io_error("cannot create", tmp, errno));
-  std::size_t done = 0;
-  while (done < pem.size()) {
-    const ssize_t n = ::write(fd, pem.data() + done, pem.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      const int err = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      return Unexpected(io_error("cannot write", tmp, err));
-    }
-    done += static_cast<std::size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    const int err = errno;
-    ::unlink(tmp.c_str());
-    return Unexpected(io_error("cannot write", tmp, err));
-  }
-  // link() refuses to replace an existing file, unlike rename().
-  const int linked = ::link(tmp.c_str(), path.c_str());
-  const int err = errno;
-  ::unlink(tmp.c_str());
-  if (linked == 0) return true;
-  if (err == EEXIST) return false;
-  return Unexpected(io_error("cannot create", path, err));
+  auto created = state_files::create_file(path, pem, 0600, state_files::IfExists::kRefuse);
+  if (created) return true;
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::symlink_status(path, ec))) return false;
+  return Unexpected(created.error());
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "concierge/core/encoding.h"
+#include "concierge/core/json.h"
 
 namespace concierge::verifier {
 namespace {
@@ -120,8 +121,8 @@ Result<Envelope> parse_envelope(const nlohmann::json& j) {
 }
 
 Result<Envelope> parse_envelope(std::string_view json_text) {
-  Json j = Json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return fail(Errc::kMalformed, "envelope: not JSON");
+  CONCIERGE_ASSIGN_OR_RETURN(const Json j,
+                             parse_json_with_offset(json_text, "envelope", "envelope: "));
   return parse_envelope(j);
 }
 

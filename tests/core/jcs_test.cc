@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include "concierge/core/json.h"
+
 namespace concierge::jcs {
 namespace {
 
@@ -193,11 +195,12 @@ TEST(Jcs, StrictParsingRejectsDuplicatesAndGarbage) {
   EXPECT_FALSE(parse_strict("\"\xC0\xAF\""));
   EXPECT_FALSE(parse_strict(R"("\ud800")"));  // lone surrogate escape
   EXPECT_FALSE(parse_strict(""));
-  std::string deep(kMaxDepth + 1, '[');
-  deep += std::string(kMaxDepth + 1, ']');
+  // Parsing is limited by core/json.h, more tightly than the serializer.
+  std::string deep(kJsonMaxDepth + 1, '[');
+  deep += std::string(kJsonMaxDepth + 1, ']');
   EXPECT_EQ(parse_strict(deep).error().code, Errc::kMalformed);
-  std::string ok(kMaxDepth - 1, '[');
-  ok += std::string(kMaxDepth - 1, ']');
+  std::string ok(kJsonMaxDepth, '[');
+  ok += std::string(kJsonMaxDepth, ']');
   EXPECT_TRUE(parse_strict(ok));
 }
 

@@ -94,7 +94,8 @@ Result<Json> sim_tpm(const AgentSource& s, ByteView report_data) {
   if (!fs::exists(key_path, ec)) {
     CONCIERGE_RETURN_IF_ERROR(state_files::make_dir(s.sim_state));
     CONCIERGE_ASSIGN_OR_RETURN(auto fresh, PrivateKey::generate_ec(EcCurve::kP256));
-    CONCIERGE_RETURN_IF_ERROR(state_files::save_private_key(key_path, fresh));
+    CONCIERGE_RETURN_IF_ERROR(
+        state_files::save_private_key(key_path, fresh, state_files::IfExists::kRefuse));
   }
   CONCIERGE_ASSIGN_OR_RETURN(PrivateKey key, state_files::load_private_key(key_path));
   CONCIERGE_ASSIGN_OR_RETURN(auto quoter, evidence::tpm::SoftQuoter::from_key(std::move(key)));

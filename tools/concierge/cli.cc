@@ -8,15 +8,18 @@
 #include <fstream>
 #include <iterator>
 
+#include "concierge/core/printable.h"
+
 namespace concierge::cli {
 
 int report(const std::string& what, const Error& error) {
-  std::fprintf(stderr, "concierge: %s: %s\n", what.c_str(), error.to_string().c_str());
+  std::fprintf(stderr, "concierge: %s: %s\n", printable_text(what).c_str(),
+               printable_text(error.to_string()).c_str());
   return kExitMalformed;
 }
 
 int report_rejected(const std::string& reason) {
-  std::fprintf(stderr, "concierge: rejected: %s\n", reason.c_str());
+  std::fprintf(stderr, "concierge: rejected: %s\n", printable_text(reason).c_str());
   return kExitRejected;
 }
 

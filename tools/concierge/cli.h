@@ -26,6 +26,8 @@ struct Context {
 };
 
 // Prints "concierge: <what>: <error>" on one line and returns kExitMalformed.
+// Both print their text made printable (core/printable.h): a reason may
+// come from a broker, a file or a device.
 int report(const std::string& what, const Error& error);
 // Prints "concierge: rejected: <reason>" and returns kExitRejected.
 int report_rejected(const std::string& reason);

@@ -10,13 +10,17 @@
 
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 
 #include "cli.h"
 #include "concierge/core/digest.h"
 #include "concierge/core/encoding.h"
 #include "concierge/core/jose.h"
+#include "concierge/core/json.h"
+#include "concierge/core/printable.h"
 #include "concierge/core/private_key.h"
 #include "concierge/core/state_files.h"
+#include "concierge/server/http_client.h"
 
 namespace concierge::cli {
 namespace {
@@ -86,26 +90,27 @@ int request(const AdminOptions& o, const std::string& method, const std::string&
     if (!o.ca.empty()) client.set_ca_cert_path(o.ca.c_str());
   }
   httplib::Headers headers = {{"Authorization", "Bearer " + *token}};
-  httplib::Result res = method == "GET"      ? client.Get(path, headers)
-                        : method == "DELETE" ? client.Delete(path, headers)
-                        : method == "PUT"    ? client.Put(path, headers, body, content_type)
-                                             : client.Post(path, headers, body, content_type);
-  if (!res) {
-    return report(o.url, make_error(Errc::kIo,
-                                    "cannot reach the broker: " + httplib::to_string(res.error())));
-  }
-  Json answer = Json::parse(res->body, nullptr, false);
+  // The answer is read under a limit (server/http_client.h).
+  auto res = server::bounded_request(client, method, path, headers, body, content_type);
+  if (!res) return report(o.url, res.error());
+  auto parsed = parse_json_with_offset(res->body, "answer");
+  const Json answer = parsed ? std::move(*parsed) : Json();
   if (res->status != 200) {
-    const std::string detail = answer.is_object() && answer.contains("detail")
-                                   ? answer["detail"].get<std::string>()
-                                   : "HTTP " + std::to_string(res->status);
+    const std::string detail =
+        answer.is_object() && answer.contains("detail") && answer["detail"].is_string()
+            ? answer["detail"].get<std::string>()
+            : "HTTP " + std::to_string(res->status);
     if (res->status == 401 || res->status == 403 || res->status == 404) {
       return report_rejected(detail);
     }
     return report(path, make_error(Errc::kInvalidArgument, detail));
   }
-  if (o.json || !print || answer.is_discarded()) {
-    std::printf("%s\n", answer.is_discarded() ? res->body.c_str() : answer.dump(2).c_str());
+  // Nothing the broker sends reaches the terminal unescaped: JSON as ASCII
+  // (control characters and DEL as \u00XX), anything else made printable.
+  if (!parsed) {
+    std::printf("%s\n", printable_text(res->body, server::kMaxResponseBytes).c_str());
+  } else if (o.json || !print) {
+    std::printf("%s\n", answer.dump(2, ' ', true, Json::error_handler_t::replace).c_str());
   } else {
     print(answer);
   }
@@ -125,32 +130,61 @@ int keygen(const AdminOptions& o) {
   if (!key) return report("keygen", key.error());
   auto pub = key->public_key().value().to_pem();
   if (!pub) return report("keygen", pub.error());
-  if (auto ok = state_files::save_private_key(o.out, *key); !ok) return report(o.out, ok.error());
-  if (auto w = write_text(o.pub, *pub); !w) return report(o.pub, w.error());
+  // Neither file is replaced: an admin key is not lost to a repeated command.
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::symlink_status(o.pub, ec))) {
+    return report(o.pub,
+                  make_error(Errc::kInvalidArgument, o.pub + " exists; refusing to replace it"));
+  }
+  if (auto ok = state_files::save_private_key(o.out, *key, state_files::IfExists::kRefuse); !ok) {
+    return report(o.out, ok.error());
+  }
+  if (auto w = state_files::create_file(o.pub, *pub, 0644, state_files::IfExists::kRefuse); !w) {
+    return report(o.pub, w.error());
+  }
   std::printf("admin key written to %s (public key: %s; give the broker the public key)\n",
               o.out.c_str(), o.pub.c_str());
   return kExitOk;
 }
 
+// A member of a broker's answer as a line on the owner's terminal: made
+// printable whatever the store holds (an entry written before the store
+// escaped its text, or another broker's answer).
+std::string text_of(const Json& j, const char* name) {
+  const auto it = j.find(name);
+  if (it == j.end()) return {};
+  return printable_text(it->is_string() ? it->get<std::string>()
+                                        : it->dump(-1, ' ', true, Json::error_handler_t::replace));
+}
+
+long long id_of(const Json& j) {
+  const auto it = j.find("id");
+  return it != j.end() && it->is_number_integer() ? it->get<long long>() : -1;
+}
+
 void print_audit(const Json& j) {
-  for (const auto& e : j["audit"]) {
-    const std::string rule = e["rule"].get<std::string>();
-    const std::string detail = e["detail"].get<std::string>();
+  const auto list = j.find("audit");
+  if (list == j.end() || !list->is_array()) return;
+  for (const auto& e : *list) {
+    if (!e.is_object()) continue;
+    const std::string rule = text_of(e, "rule");
+    const std::string detail = text_of(e, "detail");
     std::string why = rule;
     if (!detail.empty()) why += (why.empty() ? "" : ": ") + detail;
-    std::printf("%4lld %s %-8s %-21s %-22s %-10s %s\n",
-                static_cast<long long>(e["id"].get<std::int64_t>()),
-                e["at"].get<std::string>().c_str(), e["action"].get<std::string>().c_str(),
-                e["actor"].get<std::string>().c_str(), e["resource"].get<std::string>().c_str(),
-                e["outcome"].get<std::string>().c_str(), why.c_str());
+    std::printf("%4lld %s %-8s %-21s %-22s %-10s %s\n", id_of(e), text_of(e, "at").c_str(),
+                text_of(e, "action").c_str(), text_of(e, "actor").c_str(),
+                text_of(e, "resource").c_str(), text_of(e, "outcome").c_str(), why.c_str());
   }
 }
 
 void print_attestations(const Json& j) {
-  for (const auto& a : j["attestations"]) {
-    std::printf("%5lld %s %-4s %-16s %s\n", static_cast<long long>(a["id"].get<std::int64_t>()),
-                a["at"].get<std::string>().c_str(), a["tee"].get<std::string>().c_str(),
-                a["status"].get<std::string>().c_str(), a["policy"].get<std::string>().c_str());
+  const auto list = j.find("attestations");
+  if (list == j.end() || !list->is_array()) return;
+  for (const auto& a : *list) {
+    if (!a.is_object()) continue;
+    std::printf("%5lld %s %-4s %-16s %s\n", id_of(a), text_of(a, "at").c_str(),
+                text_of(a, "tee").c_str(), text_of(a, "status").c_str(),
+                text_of(a, "policy").c_str());
   }
 }
 
@@ -170,7 +204,7 @@ void register_admin(CLI::App& app, Context& ctx) {
   admin->add_flag("--json", o->json, "Print the broker's JSON answers as they are");
 
   auto* kg = admin->add_subcommand("keygen", "Make an admin key pair (P-256)");
-  kg->add_option("--out", o->out, "Private key (PEM, written mode 0600)")->required();
+  kg->add_option("--out", o->out, "Private key (PEM, a new file of mode 0600)")->required();
   kg->add_option("--public", o->pub, "Public key (PEM), for the broker's admin_keys")->required();
   kg->callback([o, &ctx] { ctx.exit_code = keygen(*o); });
 
@@ -185,12 +219,11 @@ void register_admin(CLI::App& app, Context& ctx) {
     }
     std::string body(as_chars(*data));
     wipe(*data);
-    ctx.exit_code =
-        request(*o, "PUT", "/admin/v0/resources/" + o->path, body, "application/octet-stream",
-                [](const Json& j) {
-                  std::printf("stored %s (%zu bytes)\n", j["resource"].get<std::string>().c_str(),
-                              j["size"].get<std::size_t>());
-                });
+    ctx.exit_code = request(*o, "PUT", "/admin/v0/resources/" + o->path, body,
+                            "application/octet-stream", [](const Json& j) {
+                              std::printf("stored %s (%s bytes)\n", text_of(j, "resource").c_str(),
+                                          text_of(j, "size").c_str());
+                            });
     wipe(std::span(reinterpret_cast<std::uint8_t*>(body.data()), body.size()));
   });
 
@@ -226,7 +259,7 @@ void register_admin(CLI::App& app, Context& ctx) {
   ar->callback([o, &ctx] {
     ctx.exit_code =
         send_document(*o, "POST", "/admin/v0/reference-values", o->file, [](const Json& j) {
-          std::printf("%zu reference values added\n", j["added"].get<std::size_t>());
+          std::printf("%s reference values added\n", text_of(j, "added").c_str());
         });
   });
 

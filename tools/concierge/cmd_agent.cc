@@ -148,7 +148,9 @@ int get_resource(AgentOptions& o) {
   if (o.out.empty() || o.out == "-") {
     std::fwrite(secret.data(), 1, secret.size(), stdout);
     std::fflush(stdout);
-  } else if (auto w = state_files::write_file(o.out, as_chars(secret), 0600); !w) {
+  } else if (auto w = state_files::create_file(o.out, as_chars(secret), 0600,
+                                               state_files::IfExists::kReplace);
+             !w) {
     code = report(o.out, w.error());
   } else if (!o.quiet) {
     std::fprintf(stderr, "concierge: released %s: %zu bytes written to %s\n", split->second.c_str(),
@@ -165,7 +167,9 @@ int attest_only(AgentOptions& o) {
   if (int code = attest_with(**client, o, &token); code != kExitOk) return code;
   if (o.token_out.empty()) {
     std::printf("%s\n", token.c_str());
-  } else if (auto w = write_text(o.token_out, token + "\n"); !w) {
+  } else if (auto w = state_files::create_file(o.token_out, token + "\n", 0600,
+                                               state_files::IfExists::kRefuse);
+             !w) {
     return report(o.token_out, w.error());
   }
   return kExitOk;
@@ -254,7 +258,8 @@ int reference(AgentOptions& o) {
   const std::string text = verifier::reference_document_json(values).dump(2) + "\n";
   if (o.out.empty() || o.out == "-") {
     std::printf("%s", text.c_str());
-  } else if (auto w = write_text(o.out, text); !w) {
+  } else if (auto w = state_files::create_file(o.out, text, 0600, state_files::IfExists::kRefuse);
+             !w) {
     return report(o.out, w.error());
   } else {
     std::printf("%zu reference values written to %s\n", values.size(), o.out.c_str());
@@ -272,7 +277,9 @@ void register_agent(CLI::App& app, Context& ctx) {
   auto* g = agent->add_subcommand("get-resource", "Attest, then fetch and decrypt a secret");
   g->add_option("url", o->url, "http(s)://broker:port/kbs/v0/resource/REPO/TYPE/TAG")->required();
   add_source_options(g, o->source);
-  g->add_option("--out", o->out, "Where the secret goes (mode 0600; default: standard output)");
+  g->add_option("--out", o->out,
+                "Where the secret goes (mode 0600; a regular file there is replaced, never "
+                "followed through a link; default: standard output)");
   g->add_option("--passport", o->passport, "Present this EAR (from `agent attest`) instead");
   add_broker_options(g, *o);
   g->add_flag("--rsa", o->rsa, "An RSA-3072 ephemeral key (RSA-OAEP-256) instead of P-256");
@@ -282,7 +289,8 @@ void register_agent(CLI::App& app, Context& ctx) {
   auto* a = agent->add_subcommand("attest", "Attest and print the EAR (a passport)");
   a->add_option("url", o->url, "http(s)://broker:port")->required();
   add_source_options(a, o->source);
-  a->add_option("--token-out", o->token_out, "Write the token here (default: standard output)");
+  a->add_option("--token-out", o->token_out,
+                "Write the token here, a new file of mode 0600 (default: standard output)");
   add_broker_options(a, *o);
   a->add_flag("--quiet", o->quiet, "No progress on standard error");
   a->callback([o, &ctx] { ctx.exit_code = attest_only(*o); });
@@ -290,7 +298,8 @@ void register_agent(CLI::App& app, Context& ctx) {
   auto* r = agent->add_subcommand(
       "reference", "The reference values of this known-good machine (for `admin add-refs`)");
   add_source_options(r, o->source);
-  r->add_option("--out", o->out, "The reference document (default: standard output)");
+  r->add_option("--out", o->out,
+                "The reference document, a new file of mode 0600 (default: standard output)");
   r->callback([o, &ctx] { ctx.exit_code = reference(*o); });
 }
 

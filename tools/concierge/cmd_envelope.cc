@@ -6,6 +6,7 @@
 
 #include "cli.h"
 #include "concierge/core/encoding.h"
+#include "concierge/core/json.h"
 #include "concierge/verifier/binding.h"
 #include "concierge/verifier/envelope.h"
 #include "concierge/verifier/evidence_verifier.h"
@@ -81,10 +82,9 @@ Result<v::Envelope> make(const MakeOptions& o) {
   }
   if (!o.pcrs.empty()) {
     CONCIERGE_ASSIGN_OR_RETURN(Bytes text, read_file(o.pcrs));
-    auto j = nlohmann::json::parse(as_chars(text), nullptr, false);
-    if (j.is_discarded() || !j.is_object()) {
-      return fail(Errc::kMalformed, o.pcrs + ": not JSON");
-    }
+    auto parsed = parse_json_with_offset(as_chars(text), o.pcrs);
+    if (!parsed || !parsed->is_object()) return fail(Errc::kMalformed, o.pcrs + ": not JSON");
+    const nlohmann::json& j = *parsed;
     e["pcrs"] = j.contains("pcrs") ? j["pcrs"] : j;  // `tpm quote`'s pcrs.json, or the bare map
   }
   if (!o.nonce.empty() || !o.tee_pubkey.empty()) {
@@ -92,11 +92,11 @@ Result<v::Envelope> make(const MakeOptions& o) {
       return fail(Errc::kInvalidArgument, "--nonce and --tee-pubkey go together");
     }
     CONCIERGE_ASSIGN_OR_RETURN(Bytes jwk_text, read_file(o.tee_pubkey));
-    auto jwk = nlohmann::json::parse(as_chars(jwk_text), nullptr, false);
-    if (jwk.is_discarded() || !jwk.is_object()) {
+    auto jwk = parse_json_with_offset(as_chars(jwk_text), o.tee_pubkey);
+    if (!jwk || !jwk->is_object()) {
       return fail(Errc::kMalformed, o.tee_pubkey + ": not a JWK (JSON object)");
     }
-    d.runtime_data = {{"nonce", o.nonce}, {"tee-pubkey", jwk}};
+    d.runtime_data = {{"nonce", o.nonce}, {"tee-pubkey", std::move(*jwk)}};
   }
   return env;
 }
@@ -128,11 +128,11 @@ int run_report_data(const ReportDataOptions& o) {
   }
   auto jwk_text = read_file(o.tee_pubkey);
   if (!jwk_text) return report("envelope report-data", jwk_text.error());
-  auto jwk = nlohmann::json::parse(as_chars(*jwk_text), nullptr, false);
-  if (jwk.is_discarded()) {
+  auto jwk = parse_json_with_offset(as_chars(*jwk_text), "--tee-pubkey");
+  if (!jwk) {
     return report("envelope report-data", make_error(Errc::kMalformed, "--tee-pubkey: not JSON"));
   }
-  auto digest = v::runtime_data_digest({{"nonce", o.nonce}, {"tee-pubkey", jwk}},
+  auto digest = v::runtime_data_digest({{"nonce", o.nonce}, {"tee-pubkey", *jwk}},
                                        kind->binding_hash, kind->report_data_size);
   if (!digest) return report("envelope report-data", digest.error());
   std::printf("%s\n", hex_encode(*digest).c_str());

@@ -10,6 +10,8 @@
 //    "admin_keys": ["admin.pub.pem"],      at least one: no anonymous admin
 //    "session_ttl_seconds": 300, "token_validity_seconds": 300,
 //    "max_body_bytes": 1048576, "threads": 16,
+//    "read_timeout_seconds": 10, "header_timeout_seconds": 10,
+//    "request_timeout_seconds": 60,        server/http_server.h's limits
 //    "trust": {"snp_roots": ["ark-ask.pem"], "intel_root": "root.pem",
 //              "crls": ["..."], "dcap_collateral": "folder",
 //              "dcap_min_tcb_evaluation_data_number": 17,
@@ -23,6 +25,8 @@
 //
 // Test roots are trusted only when listed under "trust": simulated evidence
 // is refused otherwise. SIGINT/SIGTERM stop the server cleanly.
+#include <unistd.h>
+
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -98,6 +102,9 @@ Result<Loaded> load_config(const std::string& path) {
                                        "token_validity_seconds",
                                        "max_body_bytes",
                                        "threads",
+                                       "read_timeout_seconds",
+                                       "header_timeout_seconds",
+                                       "request_timeout_seconds",
                                        "trust"};
   for (const auto& [key, value] : j.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
@@ -129,11 +136,20 @@ Result<Loaded> load_config(const std::string& path) {
   CONCIERGE_ASSIGN_OR_RETURN(std::int64_t max_body,
                              int_member(j, "max_body_bytes", 1 << 20, 1024, 64 << 20));
   CONCIERGE_ASSIGN_OR_RETURN(std::int64_t threads, int_member(j, "threads", 16, 1, 1024));
+  CONCIERGE_ASSIGN_OR_RETURN(std::int64_t read_timeout,
+                             int_member(j, "read_timeout_seconds", 10, 1, 300));
+  CONCIERGE_ASSIGN_OR_RETURN(std::int64_t header_timeout,
+                             int_member(j, "header_timeout_seconds", 10, 1, 300));
+  CONCIERGE_ASSIGN_OR_RETURN(std::int64_t request_timeout,
+                             int_member(j, "request_timeout_seconds", 60, 1, 3600));
   CONCIERGE_ASSIGN_OR_RETURN(std::int64_t ttl, int_member(j, "session_ttl_seconds", 300, 1, 86400));
   CONCIERGE_ASSIGN_OR_RETURN(std::int64_t validity,
                              int_member(j, "token_validity_seconds", 300, 1, 86400));
   out.server.max_body_bytes = static_cast<std::size_t>(max_body);
   out.server.threads = static_cast<std::size_t>(threads);
+  out.server.read_timeout_seconds = static_cast<int>(read_timeout);
+  out.server.header_timeout_seconds = static_cast<int>(header_timeout);
+  out.server.request_timeout_seconds = static_cast<int>(request_timeout);
   out.broker.session_ttl = std::chrono::seconds(ttl);
   out.broker.token_validity = std::chrono::seconds(validity);
 
@@ -149,6 +165,13 @@ Result<Loaded> load_config(const std::string& path) {
   } else {
     CONCIERGE_ASSIGN_OR_RETURN(std::string env, string_member(*kek, "env", true));
     box = store::SecretBox::from_env(env.c_str());
+    // The environment a process started with stays readable in
+    // /proc/PID/environ (to its user and root) for as long as it runs.
+    std::fprintf(stderr,
+                 "concierge: WARNING: the key-encryption key is taken from the environment "
+                 "variable %s: it stays readable in /proc/%d/environ while the broker runs; "
+                 "prefer \"kek\": {\"file\": PATH}, a file only the broker may read\n",
+                 env.c_str(), static_cast<int>(::getpid()));
   }
   if (!box) return Unexpected(box.error());
 

@@ -15,6 +15,7 @@
 #include "concierge/attester/tpm/keys.h"
 #include "concierge/attester/tpm/measured_boot.h"
 #include "concierge/core/encoding.h"
+#include "concierge/core/state_files.h"
 #include "concierge/evidence/tpm/credential.h"
 #include "concierge/evidence/tpm/tpm_public.h"
 #include "pcr_json.h"
@@ -129,8 +130,14 @@ int ak_create(const AkOptions& o) {
   auto pem = parsed->key.to_pem();
   if (!pem) return report("AK", pem.error());
   if (auto d = make_dir(o.out); !d) return report(o.out, d.error());
+  // The AK's private area (wrapped by the TPM, still the key's): a new file,
+  // mode 0600, never through a link; an AK folder is not overwritten.
+  if (auto w = state_files::create_file(join(o.out, "ak.priv"), as_chars(ak->tpm2b_private), 0600,
+                                        state_files::IfExists::kRefuse);
+      !w) {
+    return report(o.out, w.error());
+  }
   for (auto [name, data] : {std::pair{"ak.pub", &ak->tpm2b_public},
-                            {"ak.priv", &ak->tpm2b_private},
                             {"ak.name", &ak->name},
                             {"ek.pub", &ek->tpm2b_public}}) {
     if (auto w = write_file(join(o.out, name), *data); !w) return report(o.out, w.error());
@@ -175,7 +182,7 @@ int activate(const ActivateOptions& o) {
     }
     return report("activate", secret.error());
   }
-  auto w = write_file(o.out, *secret);
+  auto w = state_files::create_file(o.out, as_chars(*secret), 0600, state_files::IfExists::kRefuse);
   wipe(*secret);
   if (!w) return report(o.out, w.error());
   std::printf("credential activated; secret written to %s\n", o.out.c_str());

@@ -3,6 +3,7 @@
 #include <cstdio>
 
 #include "concierge/core/encoding.h"
+#include "concierge/core/json.h"
 
 namespace concierge::cli {
 
@@ -17,8 +18,9 @@ nlohmann::json pcr_values_json(const PcrValues& values) {
 }
 
 Result<PcrValues> parse_pcrs_json(ByteView text) {
-  auto j = nlohmann::json::parse(as_chars(text), nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded() || !j.is_object() || !j.contains("pcrs") || !j["pcrs"].is_object()) {
+  auto parsed = parse_json_with_offset(as_chars(text), "pcrs");
+  nlohmann::json j = parsed ? std::move(*parsed) : nlohmann::json();
+  if (!j.is_object() || !j.contains("pcrs") || !j["pcrs"].is_object()) {
     return fail(Errc::kMalformed, "expected {\"pcrs\": {\"<bank>\": {\"<index>\": \"<hex>\"}}}");
   }
   PcrValues out;

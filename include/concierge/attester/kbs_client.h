@@ -18,6 +18,9 @@
 // with no pinned key set, nothing can be verified: `ear_verified()` stays
 // false and the caller must say so.
 //
+// Every answer is read under a limit (server/http_client.h, 1 MiB): a
+// larger one is an Error, and is not buffered.
+//
 // Outcomes: an Error when the exchange could not happen (the broker is
 // unreachable, answered something that is not the protocol, or said our
 // request was malformed: 400/413); a refusal (KbsResult::refused with the

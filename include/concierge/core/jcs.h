@@ -25,8 +25,9 @@
 // Nesting deeper than kMaxDepth is kUnsupported (the serializer recurses).
 //
 // parse_strict() is the I-JSON parser to pair with it (RFC 8785 3.1, RFC 7493
-// 2.3): well-formed UTF-8 only, no duplicate member names at any depth, no
-// trailing data, nesting at most kMaxDepth; any violation is kMalformed.
+// 2.3): core/json.h's parser (nesting at most kJsonMaxDepth, at most
+// kJsonMaxElements values) with well-formed UTF-8 only, no duplicate member
+// names at any depth, no trailing data; any violation is kMalformed.
 // nlohmann's own parser silently keeps the last duplicate, which lets two
 // parsers of one signed document disagree.
 //

@@ -89,6 +89,9 @@ struct Session {
 };
 
 // One line of the audit log: who did what to which resource, and why.
+// The store keeps each text printable and bounded (core/printable.h:
+// control characters and ill-formed UTF-8 escaped; actor, action and
+// outcome at most 256/128/128 bytes, resource and rule 512, detail 4096).
 struct AuditEntry {
   std::int64_t id = 0;  // assigned by the store, increasing
   TimePoint at;

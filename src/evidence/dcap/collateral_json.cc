@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "concierge/core/encoding.h"
+#include "concierge/core/json.h"
 #include "concierge/core/time.h"
 #include "concierge/evidence/dcap/collateral.h"
 
@@ -77,15 +78,15 @@ Result<SignedJson> split_signed_json(std::string_view response, std::string_view
     if (response[i] != '"' || key_end == std::string_view::npos) {
       return malformed("signed response: bad member name");
     }
-    const Json key = Json::parse(response.substr(i, key_end - i), nullptr, false);
-    if (!key.is_string()) return malformed("signed response: bad member name");
+    const auto key = parse_json_with_offset(response.substr(i, key_end - i), "signed response");
+    if (!key || !key->is_string()) return malformed("signed response: bad member name");
     i = skip_ws(response, key_end);
     if (i >= response.size() || response[i] != ':') return malformed("signed response: no ':'");
     const std::size_t value_start = skip_ws(response, i + 1);
     const std::size_t value_end = end_of_value(response, value_start);
     if (value_end == std::string_view::npos) return malformed("signed response: truncated value");
     const std::string_view value = response.substr(value_start, value_end - value_start);
-    const std::string& name = key.get_ref<const std::string&>();
+    const std::string& name = key->get_ref<const std::string&>();
     std::optional<std::string_view>* slot =
         name == body_key ? &body : (name == "signature" ? &signature : nullptr);
     if (slot != nullptr) {
@@ -107,12 +108,12 @@ Result<SignedJson> split_signed_json(std::string_view response, std::string_view
   if (!signature) {
     return Unexpected(detail::field_error("signature", "signed response: no \"signature\""));
   }
-  const Json sig = Json::parse(*signature, nullptr, false);
-  if (!sig.is_string()) {
+  const auto sig = parse_json_with_offset(*signature, "signature");
+  if (!sig || !sig->is_string()) {
     return Unexpected(
         detail::field_error("signature", "signed response: signature is not a string"));
   }
-  Result<Bytes> sig_bytes = hex_decode(sig.get_ref<const std::string&>());
+  Result<Bytes> sig_bytes = hex_decode(sig->get_ref<const std::string&>());
   if (!sig_bytes || sig_bytes->size() != 64) {
     return Unexpected(detail::field_error(
         "signature", "signed response: signature is not 64 bytes of hex (P-256 r||s)"));
@@ -129,8 +130,7 @@ Error field_error(const std::string& path, std::string message) {
 }
 
 Result<Json> parse_json_object(std::string_view text, std::string_view what) {
-  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) return malformed(std::string(what) + ": not valid JSON");
+  CONCIERGE_ASSIGN_OR_RETURN(Json j, parse_json_with_offset(text, what, std::string(what) + ": "));
   if (!j.is_object()) return malformed(std::string(what) + ": not a JSON object");
   return j;
 }

@@ -19,6 +19,7 @@
 
 #include "concierge/core/cert_builder.h"
 #include "concierge/core/encoding.h"
+#include "concierge/core/json.h"
 #include "concierge/core/state_files.h"
 #include "concierge/evidence/dcap/pck_extension.h"
 #include "concierge/evidence/dcap/simulator.h"
@@ -169,8 +170,9 @@ Result<void> DcapSimulator::save(const fs::path& dir) const {
 
 Result<DcapSimulator> DcapSimulator::load(const fs::path& dir) {
   CONCIERGE_ASSIGN_OR_RETURN(const std::string text, read_file(dir / kStateFile));
-  const json state = json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (state.is_discarded() || !state.is_object()) return bad_state("not a JSON object");
+  auto parsed = parse_json_with_offset(text, "state");
+  if (!parsed || !parsed->is_object()) return bad_state("not a JSON object");
+  const json state = std::move(*parsed);
   const auto format = state.find("format");
   if (format == state.end() || !format->is_number_integer() || *format != kFormat) {
     return bad_state("unknown format (expected 1)");

@@ -703,7 +703,8 @@ TEST_P(StoreTest, UsesATokenIdOnceUntilItExpires) {
   // replica whose clock is behind may still accept the token); forgotten
   // (deleted) after that.
   EXPECT_FALSE(store_->use_token_id("admin:a", expires, expires - std::chrono::seconds(1)).value());
-  EXPECT_FALSE(store_->use_token_id("admin:a", expires, expires + std::chrono::minutes(30)).value());
+  EXPECT_FALSE(
+      store_->use_token_id("admin:a", expires, expires + std::chrono::minutes(30)).value());
   const TimePoint later = expires + Store::kUsedTokenMargin;
   EXPECT_TRUE(store_->use_token_id("admin:c", later + std::chrono::minutes(1), later).value());
   auto rows = raw("SELECT id FROM used_tokens");

@@ -1,6 +1,8 @@
 #include "concierge/server/http_server.h"
 
+#include <openssl/ssl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <httplib.h>
@@ -129,11 +131,31 @@ Result<std::unique_ptr<HttpServer>> HttpServer::create(broker::Broker& broker,
   limits.keep_alive = std::chrono::seconds(2);
   limits.max_requests = 1000;
   if (options.tls_certificate) {
+    // The private key is the broker's identity: only its owner may read it.
+    struct stat st {};
+    if (::stat(options.tls_private_key->c_str(), &st) != 0) {
+      return fail(Errc::kIo, "TLS: cannot read " + options.tls_private_key->string());
+    }
+    if ((st.st_mode & 077) != 0) {
+      return fail(Errc::kInvalidArgument,
+                  "TLS: the private key " + options.tls_private_key->string() +
+                      " may be read by others than its owner: chmod 600 it");
+    }
     auto s = std::make_unique<TlsServer>(limits, options.tls_certificate->c_str(),
                                          options.tls_private_key->c_str());
     if (!s->is_valid()) {
       return fail(Errc::kInvalidArgument, "TLS: OpenSSL refused the certificate " +
                                               options.tls_certificate->string() + " or its key");
+    }
+    // TLS 1.2 with forward-secret AEAD suites only, and TLS 1.3 (whose
+    // suites all are).
+    SSL_CTX* ctx = s->ssl_context();
+    if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1 ||
+        SSL_CTX_set_cipher_list(ctx,
+                                "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                                "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+                                "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256") != 1) {
+      return fail(Errc::kCrypto, "TLS: OpenSSL refused the protocol settings");
     }
     impl->server = s.get();
     impl->secure = std::move(s);

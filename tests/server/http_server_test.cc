@@ -3,8 +3,13 @@
 // python3-jwcrypto.
 #include "concierge/server/http_server.h"
 
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <openssl/ssl.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <fstream>
@@ -161,7 +166,38 @@ TEST(HttpServerTest, HttpsWithTheBrokersCertificate) {
   server::ServerOptions o;
   o.tls_certificate = dir / "tls.pem";
   o.tls_private_key = dir / "tls.key";
+  // A private key others may read is refused.
+  std::filesystem::permissions(dir / "tls.key", std::filesystem::perms::owner_read |
+                                                    std::filesystem::perms::owner_write |
+                                                    std::filesystem::perms::others_read);
+  auto readable = server::HttpServer::create(h.broker(), o);
+  ASSERT_FALSE(readable);
+  EXPECT_NE(readable.error().message.find("chmod 600"), std::string::npos);
+  std::filesystem::permissions(
+      dir / "tls.key", std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
   Running server(h, o);
+  // TLS 1.2 with forward-secret AEAD suites only: a client offering only
+  // CBC suites gets no handshake, one offering GCM does.
+  const auto handshake = [&](const char* ciphers) {
+    SSL_CTX* ctx = SSL_CTX_new(TLS_client_method());
+    SSL_CTX_set_max_proto_version(ctx, TLS1_2_VERSION);
+    SSL_CTX_set_cipher_list(ctx, ciphers);
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<std::uint16_t>(server.port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    SSL* ssl = SSL_new(ctx);
+    SSL_set_fd(ssl, fd);
+    ok = ok && SSL_connect(ssl) == 1;
+    SSL_free(ssl);
+    ::close(fd);
+    SSL_CTX_free(ctx);
+    return ok;
+  };
+  EXPECT_FALSE(handshake("ECDHE-ECDSA-AES128-SHA:ECDHE-RSA-AES128-SHA:AES128-SHA"));
+  EXPECT_TRUE(handshake("ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256"));
   attester::KbsClientOptions co;
   co.ca_certificate = dir / "ca.pem";
   auto client = attester::KbsClient::create(server.url("https"), co);

@@ -177,6 +177,17 @@ TEST(BrokerCliTest, OwnerSetsUpAndASimulatedGuestFetchesItsSecret) {
   // Usage errors are 2.
   EXPECT_EQ(run_cli("agent get-resource not-a-url --tee sim-snp").exit_code, 2);
   EXPECT_EQ(run_cli("serve --config " + q(s.dir / "missing.json")).exit_code, 2);
+  // Plain http on an address other hosts reach would carry the admin API in
+  // the clear: refused unless the configuration says so explicitly.
+  Json open_config = Json::parse(as_chars(testing::read_file(s.dir / "config.json")));
+  open_config["listen"] = "0.0.0.0:0";
+  testing::write_file(s.dir / "open.json", as_bytes(open_config.dump()));
+  auto open = run_cli("serve --config " + q(s.dir / "open.json"));
+  EXPECT_EQ(open.exit_code, 2) << open.err;
+  EXPECT_NE(open.err.find("allow_plain_http_on_network"), std::string::npos) << open.err;
+  open_config["allow_plain_http_on_network"] = "yes";
+  testing::write_file(s.dir / "open.json", as_bytes(open_config.dump()));
+  EXPECT_EQ(run_cli("serve --config " + q(s.dir / "open.json")).exit_code, 2);
 }
 
 TEST(BrokerCliTest, ARestartBetweenAuthAndAttestDoesNotBreakTheExchange) {

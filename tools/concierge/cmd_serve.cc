@@ -12,6 +12,7 @@
 //    "max_body_bytes": 1048576, "threads": 16,
 //    "read_timeout_seconds": 10, "header_timeout_seconds": 10,
 //    "request_timeout_seconds": 60,        server/http_server.h's limits
+//    "allow_plain_http_on_network": false,  without tls, listen must be loopback
 //    "trust": {"snp_roots": ["ark-ask.pem"], "intel_root": "root.pem",
 //              "crls": ["..."], "dcap_collateral": "folder",
 //              "dcap_min_tcb_evaluation_data_number": 17,
@@ -105,6 +106,7 @@ Result<Loaded> load_config(const std::string& path) {
                                        "read_timeout_seconds",
                                        "header_timeout_seconds",
                                        "request_timeout_seconds",
+                                       "allow_plain_http_on_network",
                                        "trust"};
   for (const auto& [key, value] : j.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
@@ -132,6 +134,28 @@ Result<Loaded> load_config(const std::string& path) {
     out.server.tls_certificate = resolve(base, cert);
     out.server.tls_private_key = resolve(base, key);
     out.broker.secure_cookie = true;
+  }
+  // The admin API and the KBS share the listener: on an address other
+  // hosts can reach, plain http would carry admin tokens and sessions in
+  // the clear. Refused unless the owner says, in the configuration, that a
+  // TLS-terminating proxy or a private network makes it acceptable.
+  if (!out.server.tls_certificate) {
+    const std::string& host = out.server.host;
+    const bool loopback = host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+    bool allowed = false;
+    if (const auto a = j.find("allow_plain_http_on_network"); a != j.end()) {
+      if (!a->is_boolean()) {
+        return fail(Errc::kMalformed, "config: allow_plain_http_on_network: not a boolean");
+      }
+      allowed = a->get<bool>();
+    }
+    if (!loopback && !allowed) {
+      return fail(Errc::kInvalidArgument,
+                  "config: listen " + host +
+                      " is not a loopback address and there is no \"tls\": the admin API would "
+                      "be plain http on the network (configure tls, or set "
+                      "\"allow_plain_http_on_network\": true behind a TLS proxy)");
+    }
   }
   CONCIERGE_ASSIGN_OR_RETURN(std::int64_t max_body,
                              int_member(j, "max_body_bytes", 1 << 20, 1024, 64 << 20));

@@ -334,6 +334,8 @@ HttpResponse Broker::attest(const HttpRequest& request) {
   // The attestation result, carrying the key the secrets go to.
   verifier::AttestationResult ear =
       a.attestation_result(options_.token_validity, options_.verifier_build);
+  ear.issuer = options_.ear_issuer;
+  ear.audience = std::string(kEarAudience);
   auto spki = tee_pubkey->to_der();
   if (!spki) return error_response(spki.error(), "attest");
   if (auto it = ear.submods.find(primary.submod); it != ear.submods.end()) {
@@ -420,6 +422,12 @@ HttpResponse Broker::resource(const HttpRequest& request, std::string_view path)
     if (!*checked) {
       return refuse(401, "invalid-token", "token",
                     "resource: the token is not accepted: " + checked->verdict.reason);
+    }
+    // Signed with a key of ours, but issued by us, for us?
+    const verifier::AttestationResult& r = *checked->result;
+    if (r.issuer != options_.ear_issuer || r.audience != std::string(kEarAudience)) {
+      return refuse(401, "invalid-token", "token",
+                    "resource: the token was not issued by this broker for its resources");
     }
     verified = std::move(*checked);
   }

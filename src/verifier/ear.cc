@@ -178,6 +178,8 @@ nlohmann::json ear_claims(const AttestationResult& result) {
        {{"developer", result.verifier_developer}, {"build", result.verifier_build}}},
       {"submods", std::move(submods)},
   };
+  if (result.issuer) claims["iss"] = *result.issuer;
+  if (result.audience) claims["aud"] = *result.audience;
   if (result.nonce) claims["eat_nonce"] = *result.nonce;
   if (result.primary) claims[std::string(kPrimaryClaim)] = *result.primary;
   return claims;
@@ -227,6 +229,12 @@ Result<AttestationResult> parse_ear_claims(const nlohmann::json& claims) {
   if (claims.contains("eat_nonce")) {
     CONCIERGE_ASSIGN_OR_RETURN(out.nonce, string_member(claims, "eat_nonce", "eat_nonce"));
   }
+  if (claims.contains("iss")) {
+    CONCIERGE_ASSIGN_OR_RETURN(out.issuer, string_member(claims, "iss", "iss"));
+  }
+  if (claims.contains("aud")) {
+    CONCIERGE_ASSIGN_OR_RETURN(out.audience, string_member(claims, "aud", "aud"));
+  }
   const auto submods = claims.find("submods");
   if (submods == claims.end()) return Unexpected(malformed("submods", "missing"));
   if (!submods->is_object()) return Unexpected(malformed("submods", "not an object"));
@@ -253,6 +261,14 @@ Result<EarSigner> EarSigner::create(PrivateKey key) {
   jose::Jwks jwks;
   CONCIERGE_ASSIGN_OR_RETURN(std::string kid, jwks.add(pub, alg));
   return EarSigner(std::move(key), std::move(jwks), std::move(kid), alg);
+}
+
+Result<void> EarSigner::add_previous_key(const PublicKey& key) {
+  const std::optional<EcCurve> curve = key.type() == KeyType::kEc ? key.curve() : std::nullopt;
+  if (!curve) return fail(Errc::kInvalidArgument, "an EAR key must be EC P-256 or P-384");
+  CONCIERGE_ASSIGN_OR_RETURN(std::string kid, jwks_.add(key, jose::jws_alg_for_curve(*curve)));
+  (void)kid;
+  return {};
 }
 
 Result<EarSigner> EarSigner::from_pem(std::string_view pem) {

@@ -9,6 +9,8 @@
 #include <memory>
 #include <string>
 
+#include "concierge/core/encoding.h"
+#include "concierge/core/private_key.h"
 #include "support/broker_harness.h"
 #include "support/postgres.h"
 #include "support/running_server.h"
@@ -111,6 +113,60 @@ TEST_P(AdminApi, AScopedTokenDoesOnlyWhatItsScopeSays) {
   EXPECT_EQ(send(*server_a_, "PUT", kPath, "s3cret",
                  a_->admin_token_for("PUT", kPath, "s3cret", resources)),
             200);
+}
+
+}  // namespace
+}  // namespace concierge::testing
+
+namespace concierge::testing {
+namespace {
+
+// EAR keys rotate with an overlap, and a passport is accepted only from
+// this broker (its issuer, its audience).
+TEST(EarIssuance, KeysRotateWithAnOverlapAndOnlyThisBrokersPassportsAreAccepted) {
+  HarnessOptions o;
+  BrokerHarness old_key(o);  // signs with its own EAR key
+  ASSERT_EQ(old_key.admin("PUT", "/admin/v0/resources/default/disk/key", "s3cret").status, 200);
+  Guest g;
+  ASSERT_EQ(g.auth(old_key).status, 200);
+  ASSERT_EQ(g.attest(old_key).status, 200);
+  const Json claims = Json::parse(
+      as_chars(base64url_decode(g.token.substr(g.token.find('.') + 1,
+                                               g.token.rfind('.') - g.token.find('.') - 1))
+                   .value()));
+  EXPECT_EQ(claims["iss"], "concierge");
+  EXPECT_EQ(claims["aud"], "concierge-kbs-resource");
+  const std::string old_public =
+      PrivateKey::from_pem(old_key.ear_key_pem()).value().public_key().value().to_pem().value();
+
+  // The broker restarted with a new EAR key and the old one's public half.
+  HarnessOptions rotated = old_key.replica_options();
+  rotated.ear_key_pem = PrivateKey::generate_ec(EcCurve::kP256).value().to_pem().value();
+  rotated.ear_previous_public_pems = {old_public};
+  rotated.register_measurement = false;
+  BrokerHarness b(rotated);
+  b.now = old_key.now;
+  EXPECT_EQ(g.decrypt(g.resource(b, "default/disk/key", g.token)), "s3cret");
+  // Its JWKS publishes both keys.
+  EXPECT_EQ(Json::parse(b.call("GET", "/.well-known/jwks.json").body)["keys"].size(), 2u);
+
+  // Without the old key: the old passport is refused.
+  HarnessOptions dropped = rotated;
+  dropped.ear_previous_public_pems.clear();
+  BrokerHarness c(dropped);
+  c.now = old_key.now;
+  EXPECT_EQ(g.resource(c, "default/disk/key", g.token).status, 401);
+
+  // Another issuer sharing the key (a test broker, say): refused.
+  HarnessOptions other = old_key.replica_options();
+  other.ear_issuer = "another-broker";
+  other.register_measurement = false;
+  BrokerHarness d(other);
+  d.now = old_key.now;
+  const auto refused = g.resource(d, "default/disk/key", g.token);
+  EXPECT_EQ(refused.status, 401);
+  EXPECT_NE(problem_detail(refused).find("not issued by this broker"), std::string::npos)
+      << refused.body;
 }
 
 }  // namespace

@@ -86,6 +86,10 @@ void BrokerHarness::start() {
   o.clock = [this] { return now; };
   auto signer = verifier::EarSigner::from_pem(ear_key_pem_);
   ASSERT_TRUE(signer);
+  for (const std::string& pem : options_.ear_previous_public_pems) {
+    ASSERT_TRUE(signer->add_previous_key(PublicKey::from_pem(pem).value()));
+  }
+  if (!options_.ear_issuer.empty()) o.ear_issuer = options_.ear_issuer;
   auto b = broker::Broker::create(std::move(*store), std::move(*signer), std::move(o));
   ASSERT_TRUE(b) << b.error().to_string();
   broker_ = std::move(*b);

@@ -8,6 +8,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -36,6 +37,9 @@ struct HarnessOptions {
   std::optional<std::array<std::uint8_t, 32>> kek;
   // An EAR key shared by replicas (PEM); empty: a fresh one.
   std::string ear_key_pem;
+  // Previous EAR keys (public PEM) still verified (key rotation).
+  std::vector<std::string> ear_previous_public_pems;
+  std::string ear_issuer;     // empty: the broker's default
   std::string admin_key_pem;  // empty: a fresh one
   // Intel DCAP: a test root and a collateral folder (simulator).
   std::optional<Certificate> intel_root;

@@ -7,6 +7,8 @@
 //    "store": "sqlite:broker.db" | "postgresql://...",
 //    "kek": {"file": "kek"} | {"env": "CONCIERGE_KEK"},   never in the store
 //    "ear_key": "ear-signing.pem",         created (P-256, 0600) when absent
+//    "ear_previous_keys": ["old-ear.pub.pem"],   optional: still verify (rotation)
+//    "ear_issuer": "concierge",            optional: the EAR's "iss"
 //    "admin_keys": ["admin.pub.pem"],      at least one: no anonymous admin
 //    "session_ttl_seconds": 300, "token_validity_seconds": 300,
 //    "max_body_bytes": 1048576, "threads": 16,
@@ -107,6 +109,8 @@ Result<Loaded> load_config(const std::string& path) {
                                        "header_timeout_seconds",
                                        "request_timeout_seconds",
                                        "allow_plain_http_on_network",
+                                       "ear_issuer",
+                                       "ear_previous_keys",
                                        "trust"};
   for (const auto& [key, value] : j.items()) {
     if (std::find(std::begin(kKnown), std::end(kKnown), key) == std::end(kKnown)) {
@@ -218,6 +222,21 @@ Result<Loaded> load_config(const std::string& path) {
   CONCIERGE_ASSIGN_OR_RETURN(std::string ear_key, string_member(j, "ear_key", true));
   CONCIERGE_ASSIGN_OR_RETURN(auto signer,
                              verifier::EarSigner::load_or_create(resolve(base, ear_key)));
+  // Rotation: the previous keys' public halves verify the tokens they
+  // signed until those expire; remove them after token_validity_seconds.
+  if (const auto previous = j.find("ear_previous_keys"); previous != j.end()) {
+    if (!previous->is_array()) {
+      return fail(Errc::kMalformed, "config: ear_previous_keys: not a list of paths");
+    }
+    for (const auto& p : *previous) {
+      if (!p.is_string()) return fail(Errc::kMalformed, "config: ear_previous_keys: not paths");
+      CONCIERGE_ASSIGN_OR_RETURN(Bytes pem, read_file(resolve(base, p.get<std::string>())));
+      CONCIERGE_ASSIGN_OR_RETURN(PublicKey key, PublicKey::from_pem(as_chars(pem)));
+      CONCIERGE_RETURN_IF_ERROR(signer.add_previous_key(key));
+    }
+  }
+  CONCIERGE_ASSIGN_OR_RETURN(std::string issuer, string_member(j, "ear_issuer", false));
+  if (!issuer.empty()) out.broker.ear_issuer = issuer;
   out.signer.emplace(std::move(signer));
 
   const auto admins = j.find("admin_keys");

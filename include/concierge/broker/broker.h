@@ -60,6 +60,9 @@ namespace concierge::broker {
 inline constexpr std::string_view kKbsProtocolVersion = "0.4.0";
 inline constexpr std::string_view kSessionCookie = "kbs-session-id";
 inline constexpr std::string_view kAdminAudience = "concierge-admin";
+// The audience of the attestation results this broker issues: its own
+// resource endpoint (a passport for another service is not one for it).
+inline constexpr std::string_view kEarAudience = "concierge-kbs-resource";
 
 struct BrokerOptions {
   std::chrono::seconds session_ttl{300};
@@ -75,6 +78,9 @@ struct BrokerOptions {
   // The owner's keys; at least one (create refuses an empty set).
   jose::Jwks admin_keys;
   std::string verifier_build = "0.1.0";
+  // The EAR's "iss": who issued it. Replicas share it (and the EAR key); a
+  // token of another issuer is refused by resource.
+  std::string ear_issuer = "concierge";
   // Set Secure on the session cookie (the server does when serving TLS).
   bool secure_cookie = false;
   // The time; tests pin it. Default: the system clock.

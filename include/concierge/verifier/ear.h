@@ -7,6 +7,9 @@
 //     "eat_profile": "tag:github.com,2023:veraison/ear",
 //     "iat": 1700000000, "exp": 1700000600,
 //     "ear.verifier-id": {"developer": "concierge", "build": "0.1.0"},
+//     "iss": "...", "aud": "...",                           optional: who
+//                                   issued it and for whom (the key broker
+//                                   checks both on tokens it did not cache)
 //     "eat_nonce": "...",                                   optional
 //     "concierge.primary-submod": "snp",                    optional: which
 //                                   submod is the attester the session was
@@ -77,6 +80,8 @@ struct AttestationResult {
   // "ear.verifier-id": {"developer", "build"} (ar4si verifier-id)
   std::string verifier_developer = "concierge";
   std::string verifier_build;
+  std::optional<std::string> issuer;         // "iss"
+  std::optional<std::string> audience;       // "aud" (one audience)
   std::optional<std::string> nonce;          // "eat_nonce"
   std::optional<std::string> primary;        // "concierge.primary-submod": a key of submods
   std::map<std::string, EarSubmod> submods;  // "submods", at least one
@@ -131,6 +136,12 @@ class EarSigner {
   // party needs to verify (publish it).
   nlohmann::json jwks() const { return jwks_.to_json(); }
   const jose::Jwks& key_set() const { return jwks_; }
+  // Key rotation: a previous signing key's public half stays in the key set
+  // (so tokens it signed verify until they expire); new tokens are signed
+  // with the current key only. kInvalidArgument for a key that is not EC
+  // P-256/P-384 or is already in the set. Not thread-safe: call before the
+  // signer is shared.
+  Result<void> add_previous_key(const PublicKey& key);
   const std::string& kid() const { return kid_; }
   jose::JwsAlg alg() const { return alg_; }
   // The signing key's PKCS#8 PEM; the caller should wipe() it when done.
